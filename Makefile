@@ -1,0 +1,30 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+# Each first runs scripts/bootstrap.sh, which installs only what is missing.
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test lint typecheck unit bench clean
+
+setup:
+	@scripts/bootstrap.sh
+
+demo: setup
+	$(BIN)/ecrin demo
+
+test: setup lint typecheck unit
+
+lint: setup
+	$(BIN)/ruff check hub plugins tests bench
+	$(BIN)/ruff format --check hub plugins tests bench
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache bench/results

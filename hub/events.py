@@ -1,0 +1,285 @@
+"""Canonical events carried by the bus.
+
+Every part of the hub speaks in these types: decoders produce them, the journal records
+them, the escalation engine and the coverage log consume them. They are frozen and
+slotted so that a subscriber can never change what another one sees, and so that the
+millions of them a busy shop produces stay cheap.
+
+Events serialise to plain JSON-able dicts (``to_dict``/``event_from_dict``) because the
+journal must be able to store and re-read them without pickling code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+__all__ = [
+    "LIFE_SAFETY_KINDS",
+    "AlarmKind",
+    "AlarmSignal",
+    "CameraAvailability",
+    "CameraMotion",
+    "DeviceFault",
+    "Event",
+    "HubStarted",
+    "HubStopping",
+    "LinkLost",
+    "LinkRestored",
+    "PanelState",
+    "event_from_dict",
+    "event_types",
+    "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware in UTC (naive datetimes are a bug here)."""
+    return datetime.now(UTC)
+
+
+class AlarmKind(enum.StrEnum):
+    """What an alarm signal means, independent of the protocol that carried it."""
+
+    HOLDUP = "holdup"
+    DURESS = "duress"
+    PANIC = "panic"
+    BURGLARY = "burglary"
+    TAMPER = "tamper"
+    FIRE = "fire"
+    MEDICAL = "medical"
+    TROUBLE = "trouble"
+    TEST = "test"
+    OPENING = "opening"
+    CLOSING = "closing"
+    OTHER = "other"
+
+
+#: Kinds that endanger people: they take the bus's life-safety lane and are never dropped.
+LIFE_SAFETY_KINDS: frozenset[AlarmKind] = frozenset(
+    {AlarmKind.HOLDUP, AlarmKind.DURESS, AlarmKind.PANIC}
+)
+
+_REGISTRY: dict[str, type[Event]] = {}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Base of every bus event.
+
+    Attributes:
+        time: when the event happened (the device's time if it gave one, else receipt).
+    """
+
+    time: datetime = field(default_factory=utcnow)
+
+    #: Class-level default; subclasses override ``life_safety`` when it depends on data.
+    LIFE_SAFETY: ClassVar[bool] = False
+
+    def __init_subclass__(cls) -> None:
+        # No zero-argument super() here: slotted dataclasses are rebuilt as new classes,
+        # which breaks its hidden cell. The rebuilt class registers last, so it wins.
+        _REGISTRY[cls.__name__] = cls
+
+    @property
+    def life_safety(self) -> bool:
+        """True when the event must be delivered first and never dropped."""
+        return self.LIFE_SAFETY
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-able dict with a ``type`` key, readable by ``event_from_dict``."""
+        out: dict[str, Any] = {"type": type(self).__name__}
+        for f in dataclasses.fields(self):
+            out[f.name] = _encode(getattr(self, f.name))
+        return out
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, frozenset | tuple | list):
+        return [_encode(v) for v in value]
+    return value
+
+
+def event_types() -> Mapping[str, type[Event]]:
+    """Every event class known to the process, by class name."""
+    return dict(_REGISTRY)
+
+
+def event_from_dict(data: Mapping[str, Any]) -> Event:
+    """Rebuild an event from ``Event.to_dict`` output.
+
+    Raises:
+        ValueError: the type is unknown or a field does not fit.
+    """
+    name = data.get("type")
+    cls = _REGISTRY.get(str(name))
+    if cls is None:
+        raise ValueError(f"unknown event type {name!r}")
+    kwargs: dict[str, Any] = {}
+    hints = {f.name: f for f in dataclasses.fields(cls)}
+    for key, value in data.items():
+        if key == "type":
+            continue
+        if key not in hints:
+            raise ValueError(f"{name}: unknown field {key!r}")
+        kwargs[key] = _decode(str(hints[key].type), value)
+    return cls(**kwargs)
+
+
+def _decode(type_text: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if "datetime" in type_text:
+        return datetime.fromisoformat(value)
+    if "bytes" in type_text:
+        return bytes.fromhex(value)
+    if "AlarmKind" in type_text:
+        return AlarmKind(value)
+    if "frozenset" in type_text:
+        return frozenset(value)
+    return value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlarmSignal(Event):
+    """An alarm, trouble or status signal from a panel, a bridge or any device.
+
+    Attributes:
+        kind: what the signal means (see ``AlarmKind``).
+        restore: True when the condition ended (zone restored, hold-up reset).
+        device: the configured id of the device that reported it.
+        zone: the shop zone (site zone id) it maps to, or None when unmapped.
+        panel_zone: the zone number on the panel, when the protocol gives one.
+        user: the user number on the panel (openings, closings, duress codes).
+        partition: the panel partition or area, when given.
+        code: the protocol's own code, e.g. Contact ID ``"122"`` or SIA ``"HA"``.
+        protocol: the protocol name, e.g. ``"contact-id"``.
+        raw: the bytes of the frame, kept as evidence.
+    """
+
+    kind: AlarmKind
+    device: str
+    restore: bool = False
+    zone: str | None = None
+    panel_zone: int | None = None
+    user: int | None = None
+    partition: int | None = None
+    code: str = ""
+    protocol: str = ""
+    raw: bytes = b""
+
+    @property
+    def life_safety(self) -> bool:
+        """Hold-up, duress and panic (alarm and restore, to keep their order)."""
+        return self.kind in LIFE_SAFETY_KINDS
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PanelState(Event):
+    """The state of an alarm panel partition, in Home Assistant's vocabulary.
+
+    Attributes:
+        device: the configured device id.
+        partition: partition number (1 when the panel has only one).
+        state: one of ``disarmed, armed_home, armed_away, armed_night, armed_vacation,
+            armed_custom_bypass, pending, arming, disarming, triggered``.
+        ready: the partition can be armed.
+        ac_power: mains present; None when the protocol does not say.
+        battery_low: backup battery low; None when unknown.
+        fire: a fire condition is shown.
+        alarm_sounding: the panel is sounding an alarm.
+        text: the keypad text, when the protocol has one.
+    """
+
+    device: str
+    state: str
+    partition: int = 1
+    ready: bool | None = None
+    ac_power: bool | None = None
+    battery_low: bool | None = None
+    fire: bool | None = None
+    alarm_sounding: bool | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkLost(Event):
+    """A device's link went down or silent past its supervision interval.
+
+    Attributes:
+        device: the configured device id.
+        reason: one line saying why (port vanished, silence for N s, broker gone).
+    """
+
+    device: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinkRestored(Event):
+    """A device's link is back after a ``LinkLost``."""
+
+    device: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceFault(Event):
+    """A device could not be opened or crashed; the hub will retry it.
+
+    Attributes:
+        device: the configured device id.
+        reason: one line naming the cause.
+        retry_in: seconds until the next attempt.
+    """
+
+    device: str
+    reason: str
+    retry_in: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CameraAvailability(Event):
+    """A camera (or one of its roles: detect, record, audio) changed availability.
+
+    Attributes:
+        camera: the configured camera id.
+        state: ``online``, ``offline`` or ``disabled``.
+        role: ``detect``, ``record``, ``audio`` or ``""`` for the camera as a whole.
+    """
+
+    camera: str
+    state: str
+    role: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CameraMotion(Event):
+    """Motion started (``active=True``) or stopped on a camera."""
+
+    camera: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HubStarted(Event):
+    """The hub finished starting; every configured device has been launched."""
+
+    site: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HubStopping(Event):
+    """The hub is stopping (signal or shutdown); no more device events follow."""
+
+    site: str
+    reason: str = ""

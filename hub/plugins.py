@@ -1,0 +1,254 @@
+"""The plugin manager: one per hub instance, and the only caller of hooks.
+
+Built-in plugins (``plugins/``) and third-party ones load through the same
+entry-point group, ``ecrin.plugins``. Two environment variables steer loading, as in
+pytest and datasette:
+
+* ``ECRIN_LOAD_PLUGINS``: a comma-separated allowlist of entry-point names; when set
+  (even empty), only those load, plus the essential ones.
+* ``ECRIN_TRACE_PLUGINS``: when set, every hook call is traced to stderr (or to the
+  file it names, when it is a path).
+
+A plugin module that sets ``ECRIN_ESSENTIAL = True`` is essential: neither the
+allowlist nor the configuration's ``plugins.disable`` can remove it.
+
+A plugin that fails to import, or whose hook raises, is reported in one line and the
+hub goes on with the others (``PluginManager.errors`` keeps those lines).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, TextIO
+
+import pluggy
+
+from hub import hookspecs
+from hub.devices import DeviceType
+from hub.hookspecs import PROJECT, HubInfo
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "PluginError",
+    "PluginManager",
+    "PluginRecord",
+]
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = f"{PROJECT}.plugins"
+LOAD_ENV = "ECRIN_LOAD_PLUGINS"
+TRACE_ENV = "ECRIN_TRACE_PLUGINS"
+
+
+@dataclass(frozen=True, slots=True)
+class PluginRecord:
+    """What is known of one loaded plugin (printed by ``ecrin plugins``)."""
+
+    name: str
+    module: str
+    version: str
+    distribution: str
+    essential: bool
+
+    def to_dict(self, hooks: list[str]) -> dict[str, Any]:
+        """The JSON form used by ``ecrin plugins``."""
+        return {
+            "name": self.name,
+            "module": self.module,
+            "version": self.version,
+            "distribution": self.distribution,
+            "essential": self.essential,
+            "hooks": hooks,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PluginError:
+    """One plugin problem, as one line: which plugin, and what went wrong."""
+
+    plugin: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"plugin {self.plugin}: {self.reason}"
+
+
+@dataclass
+class PluginManager:
+    """Loads plugins and calls their hooks through typed methods.
+
+    Args:
+        allow: entry-point names to load (None: all). Defaults to ``ECRIN_LOAD_PLUGINS``.
+        disabled: entry-point names the configuration disables (essential ones stay).
+        trace: where to trace hook calls; defaults to ``ECRIN_TRACE_PLUGINS``.
+    """
+
+    allow: frozenset[str] | None = None
+    disabled: frozenset[str] = frozenset()
+    trace: TextIO | None = None
+    errors: list[PluginError] = field(default_factory=list)
+    _records: dict[str, PluginRecord] = field(default_factory=dict)
+    _pm: pluggy.PluginManager = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._pm = pluggy.PluginManager(PROJECT)
+        self._pm.add_hookspecs(hookspecs)
+        if self.trace is not None:
+            writer = self.trace
+            self._pm.trace.root.setwriter(lambda text: (writer.write(text), writer.flush()))
+            self._pm.enable_tracing()
+
+    @classmethod
+    def from_environment(
+        cls, *, disabled: Iterable[str] = (), load_entry_points: bool = True
+    ) -> PluginManager:
+        """Build a manager honouring ``ECRIN_LOAD_PLUGINS`` and ``ECRIN_TRACE_PLUGINS``,
+        then load the entry points."""
+        allow: frozenset[str] | None = None
+        raw = os.environ.get(LOAD_ENV)
+        if raw is not None:
+            allow = frozenset(p.strip() for p in raw.split(",") if p.strip())
+        trace: TextIO | None = None
+        trace_to = os.environ.get(TRACE_ENV)
+        if trace_to:
+            trace = sys.stderr if trace_to in {"1", "stderr", "true"} else open(trace_to, "a")  # noqa: SIM115
+        manager = cls(allow=allow, disabled=frozenset(disabled), trace=trace)
+        if load_entry_points:
+            manager.load_entry_points()
+        return manager
+
+    # -- loading ---------------------------------------------------------------------
+    def load_entry_points(self) -> None:
+        """Import and register every plugin of the ``ecrin.plugins`` group that the
+        allowlist and the configuration permit; essential plugins always load."""
+        for ep in sorted(
+            importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name
+        ):
+            if ep.name in self._records:
+                continue
+            try:
+                module = ep.load()
+            except Exception as exc:  # a broken plugin must not stop the hub
+                self._error(ep.name, f"failed to import {ep.value}: {type(exc).__name__}: {exc}")
+                continue
+            essential = bool(getattr(module, "ECRIN_ESSENTIAL", False))
+            if not essential:
+                if self.allow is not None and ep.name not in self.allow:
+                    continue
+                if ep.name in self.disabled:
+                    continue
+            dist = ep.dist
+            self.register(
+                module,
+                ep.name,
+                essential=essential,
+                version=dist.version if dist is not None else "",
+                distribution=dist.name if dist is not None else "",
+            )
+        for name in sorted(self.disabled):
+            record = self._records.get(name)
+            if record is not None and record.essential:
+                self._error(name, "is essential and cannot be disabled; it stays loaded")
+
+    def register(
+        self,
+        plugin: ModuleType | object,
+        name: str,
+        *,
+        essential: bool = False,
+        version: str = "",
+        distribution: str = "",
+    ) -> None:
+        """Register a plugin object or module under ``name`` (tests and embedders use
+        this directly; the hub uses ``load_entry_points``)."""
+        try:
+            self._pm.register(plugin, name=name)
+        except Exception as exc:
+            self._error(name, f"could not be registered: {exc}")
+            return
+        module = getattr(plugin, "__name__", type(plugin).__name__)
+        self._records[name] = PluginRecord(name, module, version, distribution, essential)
+
+    def _error(self, plugin: str, reason: str) -> None:
+        error = PluginError(plugin, reason)
+        self.errors.append(error)
+        log.error("%s", error)
+
+    # -- introspection -----------------------------------------------------------------
+    def records(self) -> list[PluginRecord]:
+        """The loaded plugins, by name."""
+        return sorted(self._records.values(), key=lambda r: r.name)
+
+    def hooks_of(self, name: str) -> list[str]:
+        """The hook names the plugin ``name`` implements."""
+        plugin = self._pm.get_plugin(name)
+        if plugin is None:
+            return []
+        callers = self._pm.get_hookcallers(plugin) or []
+        return sorted(c.name for c in callers)
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Every loaded plugin as JSON-able dicts (``ecrin plugins``)."""
+        return [r.to_dict(self.hooks_of(r.name)) for r in self.records()]
+
+    # -- typed hook calls ----------------------------------------------------------------
+    def _per_plugin(self, hook_name: str) -> list[tuple[str, Callable[..., Any]]]:
+        """One caller per implementing plugin, so that a failure is attributed to the
+        plugin that raised and does not stop the others. Each goes through pluggy (a
+        subset caller), so ``ECRIN_TRACE_PLUGINS`` traces it."""
+        impls = getattr(self._pm.hook, hook_name).get_hookimpls()
+        plugins = {impl.plugin_name: impl.plugin for impl in impls}
+        out: list[tuple[str, Callable[..., Any]]] = []
+        for name in plugins:
+            others = [p for n, p in plugins.items() if n != name]
+            out.append((name, self._pm.subset_hook_caller(hook_name, remove_plugins=others)))
+        return out
+
+    def device_types(self) -> dict[str, DeviceType]:
+        """The catalogue of device types, by name.
+
+        Each plugin's hook is called on its own so that one plugin's failure or a
+        duplicate name is reported against the right plugin, and the others still count.
+        """
+        catalogue: dict[str, DeviceType] = {}
+        owners: dict[str, str] = {}
+        for plugin_name, function in self._per_plugin("register_device_types"):
+
+            def register(device_type: DeviceType, _plugin: str = plugin_name) -> None:
+                if not isinstance(device_type, DeviceType):
+                    raise TypeError(f"expected a DeviceType, got {type(device_type).__name__}")
+                if device_type.name in catalogue:
+                    raise ValueError(
+                        f"device type {device_type.name!r} is already registered by"
+                        f" plugin {owners[device_type.name]}"
+                    )
+                catalogue[device_type.name] = device_type
+                owners[device_type.name] = _plugin
+
+            try:
+                function(register=register)
+            except Exception as exc:
+                self._error(plugin_name, f"register_device_types failed: {exc}")
+        return catalogue
+
+    def _notify(self, hook_name: str, **kwargs: Any) -> None:
+        for plugin_name, function in self._per_plugin(hook_name):
+            try:
+                function(**kwargs)
+            except Exception as exc:
+                self._error(plugin_name, f"{hook_name} failed: {type(exc).__name__}: {exc}")
+
+    def hub_started(self, info: HubInfo) -> None:
+        """Tell every plugin the hub is running; a failing plugin is logged, not fatal."""
+        self._notify("hub_started", info=info)
+
+    def hub_stopping(self, info: HubInfo) -> None:
+        """Tell every plugin the hub is stopping; a failing plugin is logged, not fatal."""
+        self._notify("hub_stopping", info=info)

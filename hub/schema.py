@@ -1,0 +1,121 @@
+"""A small schema language for device settings declared by plugins.
+
+Plugins declare the settings their device type takes as a mapping of names to
+``Setting``; the configuration loader validates each device's settings against it and
+reports every problem with its file, line and key path. It is deliberately tiny (types,
+required, default, choices, bounds) so that a plugin author can read it in one go and
+the loader can point at the exact line of a mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Schema", "Setting", "SettingError", "validate_settings"]
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One setting of a device type.
+
+    Attributes:
+        type: the Python type expected: ``str``, ``int``, ``float``, ``bool``, ``list``
+            or ``dict`` (an ``int`` is accepted where a ``float`` is expected).
+        required: the setting must be present.
+        default: the value used when absent (ignored when ``required``).
+        choices: the allowed values, when the setting is an enumeration.
+        minimum: the lowest allowed number (inclusive).
+        maximum: the highest allowed number (inclusive).
+        help: one line for the docs and for ``ecrin plugins``.
+    """
+
+    type: type
+    required: bool = False
+    default: Any = None
+    choices: tuple[Any, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    help: str = ""
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-able description (used by ``ecrin plugins``)."""
+        out: dict[str, Any] = {"type": self.type.__name__, "required": self.required}
+        if not self.required:
+            out["default"] = self.default
+        if self.choices is not None:
+            out["choices"] = list(self.choices)
+        if self.minimum is not None:
+            out["minimum"] = self.minimum
+        if self.maximum is not None:
+            out["maximum"] = self.maximum
+        if self.help:
+            out["help"] = self.help
+        return out
+
+
+Schema = Mapping[str, Setting]
+
+
+@dataclass(frozen=True, slots=True)
+class SettingError:
+    """A problem with one setting: the key (relative to the settings) and why."""
+
+    key: str
+    reason: str
+
+
+def _type_ok(expected: type, value: Any) -> bool:
+    if expected is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, expected)
+
+
+def validate_settings(
+    schema: Schema, values: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[SettingError]]:
+    """Check ``values`` against ``schema``.
+
+    Returns:
+        The settings with defaults filled in, and every error found (empty when valid).
+        All errors are collected, not just the first, so an installer fixes a file in
+        one pass.
+    """
+    out: dict[str, Any] = {}
+    errors: list[SettingError] = []
+    for key in values:
+        if key not in schema:
+            known = ", ".join(sorted(schema)) or "none"
+            errors.append(SettingError(str(key), f"unknown setting (known: {known})"))
+    for key, setting in schema.items():
+        if key not in values:
+            if setting.required:
+                errors.append(SettingError(key, "required setting is missing"))
+            else:
+                out[key] = setting.default
+            continue
+        value = values[key]
+        if not _type_ok(setting.type, value):
+            errors.append(
+                SettingError(
+                    key,
+                    f"expected {setting.type.__name__}, got {type(value).__name__}"
+                    f" ({value!r})",
+                )
+            )
+            continue
+        if setting.choices is not None and value not in setting.choices:
+            allowed = ", ".join(map(str, setting.choices))
+            errors.append(SettingError(key, f"{value!r} is not one of: {allowed}"))
+            continue
+        if setting.minimum is not None and value < setting.minimum:
+            errors.append(SettingError(key, f"{value!r} is below the minimum {setting.minimum}"))
+            continue
+        if setting.maximum is not None and value > setting.maximum:
+            errors.append(SettingError(key, f"{value!r} is above the maximum {setting.maximum}"))
+            continue
+        out[key] = float(value) if setting.type is float else value
+    return out, errors

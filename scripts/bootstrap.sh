@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Set up everything Écrin needs on this machine, idempotently:
+#   - Debian packages the tests and the demo use (mosquitto, chromium), when missing;
+#   - a virtual environment in .venv with Écrin and its development tools.
+# Called by `make demo` and `make test`; safe to run again (it only does what is missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+VENV="${VENV:-.venv}"
+
+need_apt=()
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+if [ "${#need_apt[@]}" -gt 0 ] && [ "${ECRIN_SKIP_APT:-0}" != "1" ]; then
+    if command -v apt-get >/dev/null 2>&1; then
+        SUDO=""
+        [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+        echo "bootstrap: installing Debian packages: ${need_apt[*]}"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    else
+        echo "bootstrap: please install ${need_apt[*]} with your system's package manager" >&2
+    fi
+fi
+
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "bootstrap: Écrin needs Python 3.11 or newer ($PYTHON is $("$PYTHON" --version))" >&2
+    exit 1
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "bootstrap: creating $VENV"
+    "$PYTHON" -m venv "$VENV"
+fi
+stamp="$VENV/.ecrin-installed"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    echo "bootstrap: installing Écrin and its development tools into $VENV"
+    "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+    "$VENV/bin/python" -m pip install -q -e '.[dev]'
+    touch "$stamp"
+fi
