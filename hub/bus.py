@@ -24,7 +24,7 @@ from typing import Any, Generic, TypeVar
 
 from hub.events import Event
 
-__all__ = ["EventBus", "Subscription", "SubscriberStats"]
+__all__ = ["EventBus", "SubscriberStats", "Subscription"]
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ class EventBus:
             event_type,
             handler,
             predicate,
-            name or getattr(handler, "__qualname__", repr(handler)),
+            name or str(getattr(handler, "__qualname__", repr(handler))),
             maxsize,
         )
         self._subs.append(sub)

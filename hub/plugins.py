@@ -9,8 +9,9 @@ pytest and datasette:
 * ``ECRIN_TRACE_PLUGINS``: when set, every hook call is traced to stderr (or to the
   file it names, when it is a path).
 
-A plugin module that sets ``ECRIN_ESSENTIAL = True`` is essential: neither the
-allowlist nor the configuration's ``plugins.disable`` can remove it.
+A plugin module of Écrin's own distribution that sets ``ECRIN_ESSENTIAL = True`` is
+essential: neither the allowlist nor the configuration's ``plugins.disable`` can remove
+it. Plugins outside the allowlist are not even imported.
 
 A plugin that fails to import, or whose hook raises, is reported in one line and the
 hub goes on with the others (``PluginManager.errors`` keeps those lines).
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = f"{PROJECT}.plugins"
 LOAD_ENV = "ECRIN_LOAD_PLUGINS"
 TRACE_ENV = "ECRIN_TRACE_PLUGINS"
+#: Only Écrin's own distribution may ship essential plugins: a third-party package must
+#: not be able to make itself impossible to disable.
+TRUSTED_DISTRIBUTIONS = frozenset({"ecrin"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +92,13 @@ class PluginManager:
         allow: entry-point names to load (None: all). Defaults to ``ECRIN_LOAD_PLUGINS``.
         disabled: entry-point names the configuration disables (essential ones stay).
         trace: where to trace hook calls; defaults to ``ECRIN_TRACE_PLUGINS``.
+        trusted: distributions whose plugins may declare themselves essential (Écrin's
+            own); their plugins are always imported to learn whether they are.
     """
 
     allow: frozenset[str] | None = None
     disabled: frozenset[str] = frozenset()
+    trusted: frozenset[str] = TRUSTED_DISTRIBUTIONS
     trace: TextIO | None = None
     errors: list[PluginError] = field(default_factory=list)
     _records: dict[str, PluginRecord] = field(default_factory=dict)
@@ -107,7 +114,11 @@ class PluginManager:
 
     @classmethod
     def from_environment(
-        cls, *, disabled: Iterable[str] = (), load_entry_points: bool = True
+        cls,
+        *,
+        disabled: Iterable[str] = (),
+        load_entry_points: bool = True,
+        trusted: frozenset[str] = TRUSTED_DISTRIBUTIONS,
     ) -> PluginManager:
         """Build a manager honouring ``ECRIN_LOAD_PLUGINS`` and ``ECRIN_TRACE_PLUGINS``,
         then load the entry points."""
@@ -119,7 +130,7 @@ class PluginManager:
         trace_to = os.environ.get(TRACE_ENV)
         if trace_to:
             trace = sys.stderr if trace_to in {"1", "stderr", "true"} else open(trace_to, "a")  # noqa: SIM115
-        manager = cls(allow=allow, disabled=frozenset(disabled), trace=trace)
+        manager = cls(allow=allow, disabled=frozenset(disabled), trace=trace, trusted=trusted)
         if load_entry_points:
             manager.load_entry_points()
         return manager
@@ -133,24 +144,26 @@ class PluginManager:
         ):
             if ep.name in self._records:
                 continue
+            dist = ep.dist
+            dist_name = dist.name if dist is not None else ""
+            trusted = dist_name in self.trusted
+            allowed = (self.allow is None or ep.name in self.allow) and ep.name not in self.disabled
+            if not trusted and not allowed:
+                continue  # never import what is not wanted: its import could be the problem
             try:
                 module = ep.load()
             except Exception as exc:  # a broken plugin must not stop the hub
                 self._error(ep.name, f"failed to import {ep.value}: {type(exc).__name__}: {exc}")
                 continue
-            essential = bool(getattr(module, "ECRIN_ESSENTIAL", False))
-            if not essential:
-                if self.allow is not None and ep.name not in self.allow:
-                    continue
-                if ep.name in self.disabled:
-                    continue
-            dist = ep.dist
+            essential = trusted and bool(getattr(module, "ECRIN_ESSENTIAL", False))
+            if not essential and not allowed:
+                continue
             self.register(
                 module,
                 ep.name,
                 essential=essential,
                 version=dist.version if dist is not None else "",
-                distribution=dist.name if dist is not None else "",
+                distribution=dist_name,
             )
         for name in sorted(self.disabled):
             record = self._records.get(name)

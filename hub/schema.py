@@ -102,8 +102,7 @@ def validate_settings(
             errors.append(
                 SettingError(
                     key,
-                    f"expected {setting.type.__name__}, got {type(value).__name__}"
-                    f" ({value!r})",
+                    f"expected {setting.type.__name__}, got {type(value).__name__} ({value!r})",
                 )
             )
             continue

@@ -1,0 +1,199 @@
+"""The hub: wires configuration, plugins, journal, bus and devices together.
+
+``Hub`` is an async context manager. Entering it opens the journal, starts the recorder
+(journal before bus), subscribes nothing itself, launches one supervisor task per
+configured device and camera, and tells the plugins the hub started. Leaving it does the
+reverse, in order, so that every event a device emitted is journaled and delivered
+before the journal closes. ``run_until_signal`` is what ``ecrin run`` and ``ecrin demo``
+call: it waits for SIGINT or SIGTERM.
+
+The hub passes each part what it needs (no god object): devices get a
+``DeviceContext``, plugins get a ``HubInfo``, subscribers get the bus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Mapping
+from contextlib import AsyncExitStack
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from hub.bus import EventBus
+from hub.config import Config
+from hub.devices import Device, DeviceContext, DeviceType, ZoneMap
+from hub.events import AlarmSignal, Event, HubStarted, HubStopping
+from hub.hookspecs import HubInfo
+from hub.journal import Journal, open_or_quarantine
+from hub.plugins import PluginManager
+from hub.recorder import Recorder
+from hub.supervisor import Backoff, DeviceSupervisor
+
+__all__ = ["Hub"]
+
+log = logging.getLogger(__name__)
+
+
+class Hub:
+    """One running hub for one shop.
+
+    Args:
+        config: the validated configuration.
+        plugins: this hub's plugin manager (already loaded).
+        device_types: the catalogue from ``plugins.device_types()``; computed when None.
+        journal_path: overrides the configuration's journal path (the demo uses a
+            temporary one).
+        backoff: the retry policy factory for devices (tests shorten it).
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        plugins: PluginManager,
+        device_types: Mapping[str, DeviceType] | None = None,
+        *,
+        journal_path: Path | None = None,
+        backoff: Callable[[], Backoff] = Backoff,
+    ) -> None:
+        self.config = config
+        self.plugins = plugins
+        self.device_types = (
+            dict(device_types) if device_types is not None else plugins.device_types()
+        )
+        self.journal_path = journal_path or config.journal.path
+        self.bus = EventBus()
+        self.journal: Journal | None = None
+        self.recorder: Recorder | None = None
+        self.supervisors: dict[str, DeviceSupervisor] = {}
+        self._backoff = backoff
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stack = AsyncExitStack()
+        self._stop = asyncio.Event()
+        self.stop_reason = ""
+        self.info = HubInfo(
+            site=config.site.name,
+            config_path=str(config.path),
+            devices=tuple(d.id for d in config.devices) + tuple(c.id for c in config.cameras),
+        )
+
+    # -- events ------------------------------------------------------------------------
+    def emit(self, event: Event) -> None:
+        """Record then publish an event (never blocks; see ``hub.recorder``)."""
+        if self.recorder is None:
+            raise RuntimeError("the hub is not running")
+        self.recorder.emit(event)
+
+    def _emitter_for(self, zone_map: ZoneMap) -> Callable[[Event], None]:
+        def emit(event: Event) -> None:
+            if isinstance(event, AlarmSignal):
+                event = zone_map.apply(event)
+            self.emit(event)
+
+        return emit
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def __aenter__(self) -> Hub:
+        try:
+            self.journal = await self._stack.enter_async_context(
+                open_or_quarantine(self.journal_path)
+            )
+        except Exception as exc:
+            # The journal is evidence, but a broken disk must not stop hold-ups from
+            # reaching the referents: run without it, loudly.
+            log.error("journal %s unavailable, running without it: %s", self.journal_path, exc)
+            self.journal = None
+        self.recorder = await self._stack.enter_async_context(Recorder(self.journal, self.bus))
+        self._stack.push_async_callback(self.bus.close)
+        self._start_devices()
+        self.plugins.hub_started(self.info)
+        self.emit(HubStarted(site=self.config.site.name))
+        return self
+
+    def _start_devices(self) -> None:
+        entries: list[tuple[str, str, Mapping[str, Any], ZoneMap]] = []
+        for device in self.config.devices:
+            entries.append((device.id, device.type, device.settings, device.zone_map))
+        for camera in self.config.cameras:
+            entries.append((camera.id, camera.type, camera.settings, ZoneMap()))
+        for device_id, type_name, settings, zone_map in entries:
+            device_type = self.device_types.get(type_name)
+            if device_type is None:
+                log.error(
+                    "device %s: unknown device type %r (no loaded plugin provides it);"
+                    " the other devices run",
+                    device_id,
+                    type_name,
+                )
+                continue
+            ctx = DeviceContext(
+                device_id=device_id,
+                settings=settings,
+                emit=self._emitter_for(zone_map),
+                zone_map=zone_map,
+                log=logging.getLogger(f"ecrin.device.{device_id}"),
+            )
+            factory = device_type.factory
+
+            def build(
+                factory: Callable[[DeviceContext], Device] = factory, ctx: DeviceContext = ctx
+            ) -> Device:
+                return factory(ctx)
+
+            supervisor = DeviceSupervisor(device_id, build, self.emit, self._backoff())
+            self.supervisors[device_id] = supervisor
+            self._tasks.append(
+                asyncio.get_running_loop().create_task(supervisor.run(), name=f"device:{device_id}")
+            )
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        reason = self.stop_reason or ("error" if exc is not None else "shutdown")
+        self.plugins.hub_stopping(self.info)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self.recorder is not None:
+            self.emit(HubStopping(site=self.config.site.name, reason=reason))
+        await self._stack.aclose()
+        self.recorder = None
+
+    # -- running until told to stop ----------------------------------------------------------
+    def request_stop(self, reason: str) -> None:
+        """Ask ``run_until_signal`` to return (signal handlers and tests call this)."""
+        self.stop_reason = reason
+        self._stop.set()
+
+    async def run_until_signal(self, duration: float | None = None) -> str:
+        """Wait for SIGINT, SIGTERM, ``request_stop`` or ``duration`` seconds.
+
+        Returns:
+            Why the wait ended.
+        """
+        loop = asyncio.get_running_loop()
+        installed: list[signal.Signals] = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.request_stop, sig.name)
+                installed.append(sig)
+        try:
+            if duration is None:
+                await self._stop.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), duration)
+                if not self._stop.is_set():
+                    self.request_stop(f"ran for {duration:g} s")
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+        log.info("stopping: %s", self.stop_reason)
+        return self.stop_reason

@@ -1,0 +1,182 @@
+"""The ``ecrin`` command line.
+
+Each sub-command is a thin shell around a function that takes its streams as arguments,
+so the tests run the real code paths without spawning processes (and a few spawn the
+real console script too). Exit codes: 0 success, 1 the input is invalid (a config, a
+journal), 2 the command could not run (missing file, bad usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from hub.config import ConfigError, disabled_plugins, load_config
+from hub.logs import configure_logging
+from hub.plugins import PluginManager
+
+__all__ = ["main"]
+
+REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
+DEFAULT_JOURNAL = Path("ecrin-journal.db")
+
+
+def _plugin_manager(config_path: Path | None) -> PluginManager:
+    disabled = disabled_plugins(config_path) if config_path is not None else frozenset()
+    return PluginManager.from_environment(disabled=disabled)
+
+
+def cmd_plugins(out: TextIO) -> int:
+    """Print the loaded plugins as JSON: name, version, hooks, essential."""
+    manager = _plugin_manager(None)
+    catalogue = manager.device_types()
+    described = manager.describe()
+    for entry in described:
+        entry["device_types"] = sorted(
+            name
+            for name, dt in catalogue.items()
+            if getattr(dt.factory, "__module__", "").startswith(entry["module"])
+        )
+    json.dump(described, out, indent=2)
+    out.write("\n")
+    return 1 if manager.errors else 0
+
+
+def cmd_check_config(path: Path, out: TextIO, err: TextIO) -> int:
+    """Validate a configuration file and print every problem as FILE:LINE:COLUMN."""
+    from hub.config import check_config_main
+
+    manager = _plugin_manager(path)
+    for error in manager.errors:
+        err.write(f"{error}\n")
+    return check_config_main(path, manager.device_types(), out, err)
+
+
+async def _run_hub(
+    config_path: Path,
+    duration: float | None,
+    journal: Path | None,
+    show_events: bool,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    from hub.app import Hub
+    from hub.console import EventPrinter
+
+    manager = _plugin_manager(config_path)
+    catalogue = manager.device_types()
+    try:
+        config = load_config(config_path, catalogue)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            err.write(f"{issue}\n")
+        return 1
+    redactor = configure_logging(secrets=config.secret_values)
+    del redactor
+    async with Hub(config, manager, catalogue, journal_path=journal) as hub:
+        if show_events:
+            printer = EventPrinter(out)
+            hub.bus.subscribe(printer.event_type, printer.handle, name="console")
+        out.write(
+            f"Écrin running for {config.site.name}: {len(hub.supervisors)} devices,"
+            f" journal {hub.journal_path}. Ctrl-C to stop.\n"
+        )
+        out.flush()
+        reason = await hub.run_until_signal(duration)
+    out.write(f"Écrin stopped ({reason}).\n")
+    return 0
+
+
+def cmd_run(config_path: Path, duration: float | None, out: TextIO, err: TextIO) -> int:
+    """Run the hub on a configuration until SIGINT/SIGTERM."""
+    return asyncio.run(_run_hub(config_path, duration, None, False, out, err))
+
+
+def cmd_demo(config_path: Path, duration: float | None, out: TextIO, err: TextIO) -> int:
+    """Run the demo shop with simulated devices and print events live."""
+    with tempfile.TemporaryDirectory(prefix="ecrin-demo-") as tmp:
+        journal = Path(tmp) / "journal.db"
+        return asyncio.run(_run_hub(config_path, duration, journal, True, out, err))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for the docs and the tests)."""
+    parser = argparse.ArgumentParser(
+        prog="ecrin", description="Security hub for jewellery and watch shops."
+    )
+    parser.add_argument("--log-level", default="warning", help="debug, info, warning, error")
+    parser.add_argument("--log-format", default="text", choices=["text", "json"])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run the hub on a configuration file")
+    p.add_argument("-c", "--config", type=Path, required=True)
+    p.add_argument("--duration", type=float, default=None, help="stop after N seconds")
+
+    p = sub.add_parser("demo", help="run a demo shop with simulated devices")
+    p.add_argument("-c", "--config", type=Path, default=REPO_CONFIG / "demo.yaml")
+    p.add_argument("--duration", type=float, default=None, help="stop after N seconds")
+
+    p = sub.add_parser("check-config", help="validate a configuration file")
+    p.add_argument("file", type=Path)
+
+    sub.add_parser("plugins", help="list loaded plugins as JSON")
+
+    journal = sub.add_parser("journal", help="inspect the evidence journal")
+    jsub = journal.add_subparsers(dest="journal_command", required=True)
+    p = jsub.add_parser("verify", help="check the hash chain")
+    p.add_argument("--db", type=Path, default=DEFAULT_JOURNAL)
+    p = jsub.add_parser("tail", help="show recent events")
+    p.add_argument("--db", type=Path, default=DEFAULT_JOURNAL)
+    p.add_argument("-n", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("decode", help="decode raw panel bytes into events (JSON lines)")
+    p.add_argument("protocol")
+    p.add_argument("file", nargs="?", type=Path)
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """Entry point of the ``ecrin`` console script."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = build_parser().parse_args(argv)
+    configure_logging(level=args.log_level, fmt=args.log_format)
+    if args.command == "plugins":
+        return cmd_plugins(out)
+    if args.command == "check-config":
+        return cmd_check_config(args.file, out, err)
+    if args.command == "run":
+        return cmd_run(args.config, args.duration, out, err)
+    if args.command == "demo":
+        return cmd_demo(args.config, args.duration, out, err)
+    if args.command == "journal":
+        from hub.journal import journal_tail_main, journal_verify_main
+
+        if args.journal_command == "verify":
+            return journal_verify_main(args.db, out, err)
+        return journal_tail_main(args.db, args.n, out, err, args.json)
+    if args.command == "decode":
+        from plugins.panels.decode_cli import decode_main
+
+        if args.file is None:
+            return decode_main(args.protocol, sys.stdin.buffer, out, err)
+        try:
+            with args.file.open("rb") as stream:
+                return decode_main(args.protocol, stream, out, err)
+        except OSError as exc:
+            err.write(f"ecrin decode: cannot read {args.file}: {exc.strerror or exc}\n")
+            return 2
+    raise AssertionError(args.command)  # argparse guarantees a known command
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,46 @@
+"""A shop's configuration: one YAML file, validated with every error at once.
+
+``load_config`` reads and checks a file against the device types the plugins provide;
+``disabled_plugins`` reads just enough to decide which plugins to load first;
+``check_config_main`` is ``ecrin check-config``. See ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+from hub.config.check import check_config_main
+from hub.config.issues import ConfigError, ConfigIssue
+from hub.config.loader import disabled_plugins, load_config
+from hub.config.model import (
+    CameraConfig,
+    Config,
+    DeviceConfig,
+    HttpConfig,
+    JournalConfig,
+    MqttConfig,
+    Placement,
+    PluginsConfig,
+    Risk,
+    SecretStr,
+    Site,
+    Zone,
+)
+
+__all__ = [
+    "CameraConfig",
+    "Config",
+    "ConfigError",
+    "ConfigIssue",
+    "DeviceConfig",
+    "HttpConfig",
+    "JournalConfig",
+    "MqttConfig",
+    "Placement",
+    "PluginsConfig",
+    "Risk",
+    "SecretStr",
+    "Site",
+    "Zone",
+    "check_config_main",
+    "disabled_plugins",
+    "load_config",
+]

@@ -1,0 +1,49 @@
+"""``ecrin check-config FILE``: validate a configuration without starting the hub."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TextIO
+
+from hub.config.issues import ConfigError
+from hub.config.loader import load_config
+from hub.devices import DeviceType
+
+__all__ = ["check_config_main"]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def check_config_main(
+    path: Path, device_types: Mapping[str, DeviceType], out: TextIO, err: TextIO
+) -> int:
+    """Check one configuration file and report, for people and for scripts.
+
+    Prints every issue on its own line to ``err`` (``FILE:LINE:COLUMN: key.path:
+    reason``, which editors and CI annotate) and returns 1; or prints a one-line summary
+    to ``out`` and returns 0.
+
+    Args:
+        path: the configuration file.
+        device_types: the catalogue from the plugin manager.
+        out: where the summary goes.
+        err: where the issues go.
+    """
+    try:
+        config = load_config(path, device_types)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(issue, file=err)
+        return 1
+    summary = ", ".join(
+        (
+            _count(len(config.zones), "zone"),
+            _count(len(config.devices), "device"),
+            _count(len(config.cameras), "camera"),
+        )
+    )
+    print(f"{path}: valid: {summary}", file=out)
+    return 0

@@ -1,0 +1,89 @@
+"""``!secret name``: passwords and keys live in ``secrets.yaml`` beside the configuration.
+
+The shop's configuration is shared with installers, pasted into support requests and
+kept in version control; its passwords must not be. ``secrets.yaml`` is a flat mapping
+of names to values, read only when the configuration uses ``!secret``, and only from
+the configuration's own directory (no path in the tag, so a configuration cannot read
+an arbitrary file).
+
+A secret's value is the text as written (``pin: 0123`` gives ``"0123"``, not 83 as
+YAML would read it), returned as ``SecretStr`` so that reprs hide it, and remembered
+so the loader can hand the set to logging for redaction.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from hub.config.issues import ConfigIssue, IssueLog
+from hub.config.model import SecretStr
+from hub.yamlsource import ROOT_PATH, TagError, YMap, YScalar, join_path, read_yaml
+
+__all__ = ["SECRETS_FILE", "SECRET_TAG", "SecretStore"]
+
+SECRET_TAG: Final = "!secret"
+SECRETS_FILE: Final = "secrets.yaml"
+
+
+class SecretStore:
+    """Reads ``secrets.yaml`` on first use and resolves names against it.
+
+    Args:
+        path: the secrets file.
+        display: how to name it in messages (beside the configuration as given).
+    """
+
+    def __init__(self, path: Path, display: str) -> None:
+        self.path = path
+        self.display = display
+        self.used: set[str] = set()
+        self._log = IssueLog(display)
+        self._values: dict[str, SecretStr] | None = None
+        self._missing = False
+
+    @property
+    def issues(self) -> list[ConfigIssue]:
+        """Problems in the secrets file itself (reported with its own name and lines)."""
+        return self._log.issues
+
+    def _load(self) -> dict[str, SecretStr]:
+        values: dict[str, SecretStr] = {}
+        if not self.path.is_file():
+            self._missing = True
+            return values
+        root, problems = read_yaml(self.path, construct=False)
+        for problem in problems:
+            self._log.add(problem.mark, problem.path, problem.reason)
+        if root is None:
+            return values
+        if not isinstance(root, YMap):
+            self._log.add(root, ROOT_PATH, "expected a mapping of secret names to values")
+            return values
+        for entry in root.entries.values():
+            name = join_path("", entry.key.text)
+            value = entry.value
+            if not isinstance(value, YScalar) or value.tag is not None:
+                self._log.add(value, name, "a secret must be a single plain value")
+            elif value.value is None or value.text == "":
+                self._log.add(value, name, "the secret is empty")
+            elif isinstance(entry.key.value, str):
+                values[entry.key.value] = SecretStr(value.text)
+            else:
+                self._log.add(entry.key, name, "a secret name must be a string")
+        return values
+
+    def resolve(self, name: str) -> SecretStr:
+        """The secret called ``name``; raises ``TagError`` (reported at the ``!secret``
+        line) when the file or the name is missing."""
+        if not name:
+            raise TagError(f"{SECRET_TAG} needs a name, e.g. {SECRET_TAG} mqtt_password")
+        if self._values is None:
+            self._values = self._load()
+        if self._missing:
+            raise TagError(f"secret {name!r}: secrets file {self.display} not found")
+        value = self._values.get(name)
+        if value is None:
+            raise TagError(f"secret {name!r} is not defined in {self.display}")
+        self.used.add(str(value))
+        return value

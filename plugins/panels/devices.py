@@ -1,0 +1,534 @@
+"""Panel devices: a link, a decoder, and the supervision between them.
+
+Every serial panel here is the same machine with a different decoder: the link's bytes
+go to the decoder, the decoder's events go to ``ctx.emit``, and what the decoder
+rejects is counted and, when it comes in a burst, reported once as a line-quality
+trouble. ``StreamPanel`` holds that machine; the protocol classes add only what their
+protocol needs (the IT-100's poll, the Contact ID line format). The SIA DC-09 receiver
+listens on TCP instead and answers each frame, so it has its own class.
+
+The link is opened in ``__aenter__`` so that a port that is not there at all is the
+hub's to report and retry; once open, the link is supervised inside ``run()``: a port
+that vanishes is ``LinkLost`` and is reopened here, with backoff, without the hub
+tearing the device down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, ClassVar
+
+from hub.decoding import Decoder
+from hub.devices import DeviceContext
+from hub.events import AlarmKind, AlarmSignal, Event
+from hub.transports.link import LinkDown, StreamLink
+from hub.transports.serial import SerialConfig, SerialLink
+from hub.transports.supervision import LineQuality, LinkHealth, StreamSupervisor
+from hub.transports.tcp import TcpServer
+from plugins.panels.ad2 import Ad2Decoder
+from plugins.panels.contact_id import ContactIdLineDecoder
+from plugins.panels.dsc_it100 import It100Decoder, it100_poll, it100_status_request
+from plugins.panels.panel_events import PanelReply
+from plugins.panels.sia_dc09 import DEFAULT_WINDOW, Dc09StreamDecoder
+
+__all__ = [
+    "LINE_QUALITY_CODE",
+    "Ad2Panel",
+    "ContactIdReceiver",
+    "It100Panel",
+    "PanelCounters",
+    "SiaDc09Receiver",
+    "StreamPanel",
+]
+
+#: The ``code`` of the trouble raised for a burst of bad frames.
+LINE_QUALITY_CODE = "line-quality"
+
+#: The first delay before reopening a lost link, in seconds (the cap is a setting).
+RECONNECT_INITIAL = 0.5
+
+
+def _float(settings: Mapping[str, Any], key: str, default: float) -> float:
+    value = settings.get(key, default)
+    return float(default if value is None else value)
+
+
+def _int(settings: Mapping[str, Any], key: str, default: int) -> int:
+    value = settings.get(key, default)
+    return int(default if value is None else value)
+
+
+@dataclass(frozen=True, slots=True)
+class PanelCounters:
+    """The counters a panel device exposes (metrics, ``ecrin status``).
+
+    Attributes:
+        frames: frames (lines) the decoder completed.
+        events: events it produced.
+        rejected: frames it rejected (garbage, bad checksum, unknown).
+        bad_checksum: rejected for a bad checksum alone.
+        reconnects: times the link was reopened after it went away.
+        line_quality_troubles: bursts of bad frames reported.
+    """
+
+    frames: int = 0
+    events: int = 0
+    rejected: int = 0
+    bad_checksum: int = 0
+    reconnects: int = 0
+    line_quality_troubles: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        """The counters by name."""
+        return dataclasses.asdict(self)
+
+
+class StreamPanel:
+    """A panel on a byte stream: link → decoder → ``ctx.emit``, supervised.
+
+    Args:
+        ctx: what the hub gives the device.
+        link: the link (not yet open).
+        decoder: the protocol decoder for this device.
+
+    Settings read from ``ctx.settings`` (see each device type's schema):
+    ``supervision_interval``, ``reconnect_max``, ``bad_frame_burst``,
+    ``bad_frame_window``.
+    """
+
+    #: The protocol name put on the line-quality trouble.
+    protocol: ClassVar[str] = ""
+    #: The default silence interval when the settings do not give one.
+    default_supervision: ClassVar[float] = 0.0
+    #: Whether every rejected frame counts towards a line-quality burst, or only bad
+    #: checksums. With a checksum, a line the panel printed on purpose that the decoder
+    #: does not know is not noise; without one, a mangled line is the only sign of it.
+    all_rejects_are_noise: ClassVar[bool] = False
+
+    def __init__(self, ctx: DeviceContext, link: StreamLink, decoder: Decoder) -> None:
+        self.ctx = ctx
+        self.link = link
+        self.decoder = decoder
+        settings = ctx.settings
+        self.log: logging.Logger = ctx.log
+        self.supervision_interval = _float(
+            settings, "supervision_interval", self.default_supervision
+        )
+        self.reconnect_max = _float(settings, "reconnect_max", 30.0)
+        self.quality = LineQuality(
+            _int(settings, "bad_frame_burst", 5), _float(settings, "bad_frame_window", 60.0)
+        )
+        self.health = LinkHealth(ctx.device_id, ctx.emit, silence=self.supervision_interval)
+        self.supervisor = StreamSupervisor(
+            link,
+            self.health,
+            self.feed,
+            reconnect_initial=min(RECONNECT_INITIAL, self.reconnect_max),
+            reconnect_max=self.reconnect_max,
+            logger=self.log,
+        )
+        self._side_tasks: list[asyncio.Task[None]] = []
+
+    # -- counters --------------------------------------------------------------------
+    @property
+    def frames(self) -> int:
+        """Frames the decoder completed."""
+        return self.decoder.stats.frames
+
+    @property
+    def events(self) -> int:
+        """Events the decoder produced."""
+        return self.decoder.stats.events
+
+    @property
+    def rejected(self) -> int:
+        """Frames the decoder rejected."""
+        return self.decoder.stats.rejected
+
+    @property
+    def bad_checksum(self) -> int:
+        """Frames rejected for a bad checksum."""
+        return self.decoder.stats.bad_checksum
+
+    @property
+    def reconnects(self) -> int:
+        """Times the link was reopened after it went away."""
+        return self.supervisor.reconnects
+
+    def counters(self) -> PanelCounters:
+        """A snapshot of every counter."""
+        return PanelCounters(
+            frames=self.frames,
+            events=self.events,
+            rejected=self.rejected,
+            bad_checksum=self.bad_checksum,
+            reconnects=self.reconnects,
+            line_quality_troubles=self.quality.bursts,
+        )
+
+    # -- lifecycle -------------------------------------------------------------------
+    async def __aenter__(self) -> StreamPanel:
+        """Open the link; ``OSError`` (naming the port and the reason) when it cannot."""
+        await self.link.open()
+        self.health.restored()  # silence is measured from now
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._stop_side_tasks()
+        await self.link.close()
+
+    async def run(self) -> None:
+        """Read, decode, emit and supervise until cancelled."""
+        for coro in self.side_tasks():
+            self._side_tasks.append(asyncio.create_task(coro))
+        try:
+            await self.supervisor.run()
+        finally:
+            await self._stop_side_tasks()
+
+    def side_tasks(self) -> Sequence[Any]:
+        """Coroutines to run beside the reader for as long as ``run`` runs (a poll
+        timer); none by default."""
+        return ()
+
+    async def _stop_side_tasks(self) -> None:
+        tasks, self._side_tasks = self._side_tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+            except Exception:  # a side task's crash is logged, not raised on close
+                self.log.exception("%s: side task failed", self.ctx.device_id)
+
+    # -- data path -------------------------------------------------------------------
+    def feed(self, data: bytes) -> None:
+        """Decode a chunk from the link and emit its events (runs on the loop)."""
+        stats = self.decoder.stats
+        frames, rejected, checksum = stats.frames, stats.rejected, stats.bad_checksum
+        events = self.decoder.feed(data)
+        for event in events:
+            if self.keep(event):
+                self.ctx.emit(event)
+        for reject in self.decoder.rejects():
+            self.log.debug("%s: rejected %r: %s", self.ctx.device_id, reject.raw, reject.reason)
+        new_rejects = stats.rejected - rejected
+        noise = new_rejects if self.all_rejects_are_noise else stats.bad_checksum - checksum
+        if noise and self.quality.bad(noise):
+            self.log.warning(
+                "%s: %d bad frames within %g s: line-quality trouble",
+                self.ctx.device_id,
+                self.quality.burst,
+                self.quality.window,
+            )
+            self._line_quality(restore=False)
+        good = stats.frames - frames - new_rejects
+        if (good > 0 or events) and self.quality.good():
+            self.log.warning("%s: line quality back to normal", self.ctx.device_id)
+            self._line_quality(restore=True)
+
+    def keep(self, event: Event) -> bool:
+        """Whether a decoded event goes to the hub (all do, unless a protocol filters
+        out its own link chatter)."""
+        return True
+
+    def _line_quality(self, *, restore: bool) -> None:
+        self.ctx.emit(
+            AlarmSignal(
+                kind=AlarmKind.TROUBLE,
+                device=self.ctx.device_id,
+                restore=restore,
+                code=LINE_QUALITY_CODE,
+                protocol=self.protocol,
+            )
+        )
+
+    async def write(self, data: bytes) -> None:
+        """Send bytes to the panel through the link's one writer.
+
+        Raises:
+            LinkDown: the link is down (the caller decides whether to retry).
+        """
+        await self.link.write(data)
+
+
+def serial_link(ctx: DeviceContext) -> SerialLink:
+    """The serial link described by a device's settings."""
+    return SerialLink(SerialConfig.from_settings(ctx.settings))
+
+
+class ContactIdReceiver(StreamPanel):
+    """An alarm receiver's computer port printing Contact ID, one message per line."""
+
+    protocol = "contact-id"
+    default_supervision = 0.0
+
+    def __init__(self, ctx: DeviceContext, link: StreamLink | None = None) -> None:
+        line_format = str(ctx.settings.get("line_format") or "auto")
+        decoder = ContactIdLineDecoder(ctx.device_id, line_format=line_format)
+        super().__init__(ctx, link or serial_link(ctx), decoder)
+
+
+class It100Panel(StreamPanel):
+    """A DSC PowerSeries panel through its IT-100 RS-232 interface.
+
+    Beside reading, it polls the interface (``000``) every ``poll_interval`` seconds:
+    the interface answers ``500000``, so a quiet panel still shows a live link and the
+    silence watchdog can be set well above the poll period. After the link opens (and
+    after each reopening) it asks for a status report (``001``) once, so the hub learns
+    the partitions' states instead of waiting for the next change.
+    """
+
+    protocol = "dsc-it100"
+    default_supervision = 90.0
+
+    def __init__(self, ctx: DeviceContext, link: StreamLink | None = None) -> None:
+        super().__init__(ctx, link or serial_link(ctx), It100Decoder(ctx.device_id))
+        self.poll_interval = _float(ctx.settings, "poll_interval", 30.0)
+        self.status_request = bool(ctx.settings.get("status_request", True))
+        #: Polls written to the panel.
+        self.polls_sent = 0
+
+    def side_tasks(self) -> Sequence[Any]:
+        """The poll timer."""
+        return (self._poll(),)
+
+    async def _poll(self) -> None:
+        asked_at: int | None = None  # the reconnect count when status was last asked
+        while True:
+            try:
+                if self.status_request and asked_at != self.reconnects and self.link.is_open:
+                    await self.write(it100_status_request())
+                    asked_at = self.reconnects
+                if self.poll_interval <= 0:
+                    if not self.status_request:
+                        return
+                elif self.link.is_open:
+                    await self.write(it100_poll())
+                    self.polls_sent += 1
+            except LinkDown as exc:  # down between two reopenings: the next tick retries
+                self.log.debug("%s: poll skipped: %s", self.ctx.device_id, exc)
+            await asyncio.sleep(self.poll_interval if self.poll_interval > 0 else 1.0)
+
+    def keep(self, event: Event) -> bool:
+        """The poll's acknowledgement proves the link is alive (supervision saw the
+        bytes); it is not worth a journal entry every ``poll_interval``."""
+        return not (isinstance(event, PanelReply) and event.accepted and event.command == "000")
+
+
+class Ad2Panel(StreamPanel):
+    """A Honeywell/Ademco Vista panel through an AlarmDecoder (AD2USB, AD2SERIAL,
+    AD2PI).
+
+    The AlarmDecoder repeats the keypad message every few seconds, so silence is a
+    real fault and supervision is on by default. Its lines carry no checksum: every
+    line it cannot parse counts towards a line-quality burst.
+    """
+
+    protocol = "ad2"
+    default_supervision = 90.0
+    all_rejects_are_noise = True
+
+    def __init__(self, ctx: DeviceContext, link: StreamLink | None = None) -> None:
+        decoder = Ad2Decoder(
+            ctx.device_id,
+            partition=_int(ctx.settings, "partition", 1),
+            report_code_override=bool(ctx.settings.get("report_code_override", False)),
+        )
+        super().__init__(ctx, link or serial_link(ctx), decoder)
+
+
+class SiaDc09Receiver:
+    """A SIA DC-09 receiver: communicators connect over TCP and report; each frame is
+    answered ACK, NAK or DUH.
+
+    One decoder serves every connection, fed one whole frame at a time (each
+    connection cuts its own stream at the frame's CR), so the answers of a frame go
+    back on its own connection and a frame a communicator repeats on a new connection
+    (it did not get the ACK) is still recognised as a repeat. A frame with a bad CRC
+    gets no answer, so the communicator sends it again.
+
+    Communicators usually connect only to report, so a closed connection is not a lost
+    link; silence is, when ``supervision_interval`` is set: every accepted frame, the
+    ``NULL`` link tests included, counts as activity.
+    """
+
+    protocol = "sia-dc09"
+    #: The longest frame kept while waiting for its CR; longer is garbage.
+    max_frame = 2048
+
+    def __init__(self, ctx: DeviceContext) -> None:
+        self.ctx = ctx
+        self.log: logging.Logger = ctx.log
+        settings = ctx.settings
+        keys = settings.get("keys") or {}
+        window = (
+            _float(settings, "timestamp_past", DEFAULT_WINDOW[0]),
+            _float(settings, "timestamp_future", DEFAULT_WINDOW[1]),
+        )
+        self.decoder = Dc09StreamDecoder(
+            ctx.device_id,
+            keys={str(k): str(v) for k, v in dict(keys).items()},
+            now=lambda: datetime.now(UTC),
+            window=window,
+            max_line=self.max_frame,
+        )
+        self.health = LinkHealth(
+            ctx.device_id, ctx.emit, silence=_float(settings, "supervision_interval", 0.0)
+        )
+        self.quality = LineQuality(
+            _int(settings, "bad_frame_burst", 5), _float(settings, "bad_frame_window", 60.0)
+        )
+        self.server = TcpServer(
+            str(settings.get("host") or "0.0.0.0"),
+            _int(settings, "port", 0),
+            self._serve,
+            name=f"DC-09 receiver {ctx.device_id}",
+        )
+        #: Frames answered, by answer (ACK, NAK, DUH).
+        self.answers: dict[str, int] = {"ACK": 0, "NAK": 0, "DUH": 0}
+
+    # -- counters (the same names as the serial panels') -----------------------------
+    @property
+    def frames(self) -> int:
+        """Frames the decoder completed."""
+        return self.decoder.stats.frames
+
+    @property
+    def events(self) -> int:
+        """Events the decoder produced."""
+        return self.decoder.stats.events
+
+    @property
+    def rejected(self) -> int:
+        """Frames the decoder rejected."""
+        return self.decoder.stats.rejected
+
+    @property
+    def bad_checksum(self) -> int:
+        """Frames rejected for a bad CRC."""
+        return self.decoder.stats.bad_checksum
+
+    @property
+    def reconnects(self) -> int:
+        """Always 0: a listener has nothing to reopen (see ``connections``)."""
+        return 0
+
+    @property
+    def connections(self) -> int:
+        """Connections accepted since the receiver started."""
+        return self.server.accepted
+
+    @property
+    def port(self) -> int:
+        """The TCP port actually listened on (useful with ``port: 0`` in tests)."""
+        return self.server.port
+
+    def counters(self) -> PanelCounters:
+        """A snapshot of every counter."""
+        return PanelCounters(
+            frames=self.frames,
+            events=self.events,
+            rejected=self.rejected,
+            bad_checksum=self.bad_checksum,
+            reconnects=0,
+            line_quality_troubles=self.quality.bursts,
+        )
+
+    # -- lifecycle -------------------------------------------------------------------
+    async def __aenter__(self) -> SiaDc09Receiver:
+        """Start listening; ``OSError`` naming the address when it cannot."""
+        await self.server.start()
+        self.health.restored()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.server.close()
+
+    async def run(self) -> None:
+        """Supervise silence until cancelled (the listener serves in the background)."""
+        await self.health.watch()
+        await asyncio.Event().wait()  # no watchdog: nothing else to do but be cancelled
+
+    # -- per connection ----------------------------------------------------------------
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        self.log.debug("%s: connection from %s", self.ctx.device_id, peer)
+        pending = b""
+        while chunk := await reader.read(4096):
+            pending += chunk
+            *frames, pending = pending.split(b"\r")
+            for frame in frames:
+                replies = self.feed(frame + b"\r")
+                if replies:
+                    writer.write(b"".join(replies))
+                    await writer.drain()
+            if len(pending) > self.max_frame:
+                self._drop(pending, f"no CR within {self.max_frame} bytes")
+                pending = b""
+        if pending.strip(b"\r\n"):
+            self._drop(pending, "connection closed in the middle of a frame")
+
+    def _drop(self, raw: bytes, reason: str) -> None:
+        self.decoder.stats.reject(raw, reason)
+        self.log.debug("%s: dropped %r: %s", self.ctx.device_id, raw[:64], reason)
+
+    def feed(self, frame: bytes) -> list[bytes]:
+        """Decode one whole frame, emit its events, return the answers to send."""
+        stats = self.decoder.stats
+        frames, rejected, crc = stats.frames, stats.rejected, stats.bad_checksum
+        for event in self.decoder.feed(frame):
+            self.ctx.emit(event)
+        for reject in self.decoder.rejects():
+            self.log.debug("%s: rejected %r: %s", self.ctx.device_id, reject.raw, reject.reason)
+        replies = self.decoder.replies()
+        for reply in replies:
+            kind = _answer_kind(reply)
+            if kind:
+                self.answers[kind] += 1
+        accepted = stats.frames - frames - (stats.rejected - rejected)
+        if accepted > 0:
+            self.health.activity()
+            if self.quality.good():
+                self._line_quality(restore=True)
+        noise = stats.bad_checksum - crc
+        if noise and self.quality.bad(noise):
+            self.log.warning("%s: burst of frames with a bad CRC", self.ctx.device_id)
+            self._line_quality(restore=False)
+        return replies
+
+    def _line_quality(self, *, restore: bool) -> None:
+        self.ctx.emit(
+            AlarmSignal(
+                kind=AlarmKind.TROUBLE,
+                device=self.ctx.device_id,
+                restore=restore,
+                code=LINE_QUALITY_CODE,
+                protocol=self.protocol,
+            )
+        )
+
+
+def _answer_kind(reply: bytes) -> str:
+    """``ACK``, ``NAK`` or ``DUH`` from an answer frame (``\\n CRC LEN "ID"...``)."""
+    start = reply.find(b'"')
+    word = reply[start + 1 : start + 5].lstrip(b"*")[:3].decode("ascii", "replace")
+    return word if word in ("ACK", "NAK", "DUH") else ""

@@ -1,0 +1,176 @@
+"""Line framing and decoder scaffolding shared by the line-oriented panel protocols.
+
+Contact ID receivers, the DSC IT-100, the AlarmDecoder and SIA DC-09 all end a frame
+with CR and/or LF. Serial links deliver whatever chunks they like, and a panel that
+is rebooting or a cable that is being plugged in produces garbage with no line end at
+all. This splitter cuts the stream at CR or LF and keeps its buffer bounded: when a
+line grows past the maximum, the excess is dropped (and reported once) but the tail
+is kept, because a good frame may start in it. A decoder can then still find a frame
+at the end of a garbage run.
+
+``LineDecoder`` holds what every line decoder repeats: the splitter, the counters,
+the bounded list of rejects. A protocol implements only ``_decode_line``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from hub.decoding import DecodeStats, Rejected
+from hub.events import Event
+
+__all__ = ["Line", "LineDecoder", "LineSplitter", "Overflow"]
+
+_EOL = re.compile(rb"[\r\n]")
+
+#: How many dropped bytes an ``Overflow`` keeps as evidence.
+_EVIDENCE = 256
+
+#: Rejects kept for ``rejects()`` when the caller does not collect them.
+_MAX_PENDING_REJECTS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line cut from the stream, without its CR/LF.
+
+    Attributes:
+        data: the bytes of the line (never empty).
+        after_overflow: the line is the kept tail of an over-long line; its start was
+            already reported as dropped, so a decoder need not report it again.
+    """
+
+    data: bytes
+    after_overflow: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Overflow:
+    """Bytes dropped because a line grew past the maximum without a line end.
+
+    Attributes:
+        dropped: the first bytes that were dropped (up to 256), kept as evidence.
+        limit: the maximum line length in force.
+    """
+
+    dropped: bytes
+    limit: int
+
+
+class LineSplitter:
+    """Cut a byte stream into lines at CR or LF, with a bounded buffer.
+
+    Empty lines (as between the CR and LF of a CRLF) are skipped. The buffer never
+    holds more than ``max_line`` bytes between calls.
+    """
+
+    def __init__(self, max_line: int) -> None:
+        """Create a splitter.
+
+        Args:
+            max_line: the longest line the protocol can produce; longer runs without
+                a line end are garbage.
+        """
+        if max_line < 1:
+            raise ValueError("max_line must be positive")
+        self.max_line = max_line
+        self._buf = bytearray()
+        self._overflowed = False
+
+    @property
+    def pending(self) -> int:
+        """How many bytes wait for a line end."""
+        return len(self._buf)
+
+    def feed(self, data: bytes) -> list[Line | Overflow]:
+        """Add ``data``; return the lines it completed and any overflow notices."""
+        out: list[Line | Overflow] = []
+        self._buf += data
+        start = 0
+        buf = self._buf
+        while True:
+            match = _EOL.search(buf, start)
+            if match is None:
+                break
+            end = match.start()
+            overflowed = self._overflowed
+            if end - start > self.max_line:
+                if not overflowed:
+                    dropped = buf[start : min(end - self.max_line, start + _EVIDENCE)]
+                    out.append(Overflow(bytes(dropped), self.max_line))
+                overflowed = True
+                start = end - self.max_line
+            if end > start:
+                out.append(Line(bytes(buf[start:end]), overflowed))
+            self._overflowed = False
+            start = end + 1
+        del buf[:start]
+        if len(buf) > self.max_line:
+            excess = len(buf) - self.max_line
+            if not self._overflowed:
+                out.append(Overflow(bytes(buf[: min(excess, _EVIDENCE)]), self.max_line))
+                self._overflowed = True
+            del buf[:excess]
+        return out
+
+    def finish(self) -> list[Line | Overflow]:
+        """Return the last line when the stream ended without a line end."""
+        if not self._buf:
+            return []
+        line = Line(bytes(self._buf), self._overflowed)
+        self._buf.clear()
+        self._overflowed = False
+        return [line]
+
+
+class LineDecoder:
+    """Base of the line decoders: framing, counters and rejects.
+
+    Subclasses set ``protocol`` and implement ``_decode_line``, which returns the
+    events of one line and calls ``_reject`` for what it cannot use. Nothing here
+    raises on input.
+    """
+
+    protocol: ClassVar[str] = ""
+
+    def __init__(self, device: str, *, max_line: int) -> None:
+        """Create the decoder for ``device`` (its id goes on every event)."""
+        self.device = device
+        self.stats = DecodeStats()
+        self._lines = LineSplitter(max_line)
+        self._rejects: list[Rejected] = []
+
+    def feed(self, data: bytes) -> Sequence[Event]:
+        """Consume ``data``; return the events of every frame completed by it."""
+        return self._handle(self._lines.feed(data))
+
+    def finish(self) -> Sequence[Event]:
+        """Decode a last frame left without a line end (the end of a file)."""
+        return self._handle(self._lines.finish())
+
+    def rejects(self) -> Sequence[Rejected]:
+        """Return and clear the frames rejected since the previous call."""
+        out, self._rejects = self._rejects, []
+        return out
+
+    def _handle(self, pieces: Sequence[Line | Overflow]) -> list[Event]:
+        events: list[Event] = []
+        for piece in pieces:
+            if isinstance(piece, Overflow):
+                self._reject(piece.dropped, f"line longer than {piece.limit} bytes, dropped")
+                continue
+            self.stats.frames += 1
+            events.extend(self._decode_line(piece))
+        self.stats.events += len(events)
+        return events
+
+    def _decode_line(self, line: Line) -> list[Event]:
+        raise NotImplementedError
+
+    def _reject(self, raw: bytes, reason: str, *, checksum: bool = False) -> None:
+        self._rejects.append(self.stats.reject(raw, reason, checksum=checksum))
+        if len(self._rejects) > _MAX_PENDING_REJECTS:
+            del self._rejects[: len(self._rejects) - _MAX_PENDING_REJECTS]
