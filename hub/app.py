@@ -106,8 +106,13 @@ class Hub:
             # reaching the referents: run without it, loudly.
             log.error("journal %s unavailable, running without it: %s", self.journal_path, exc)
             self.journal = None
-        self.recorder = await self._stack.enter_async_context(Recorder(self.journal, self.bus))
+        # Registered before the recorder so that it runs after it on exit: the recorder's
+        # final flush must still find the bus open.
         self._stack.push_async_callback(self.bus.close)
+        self.recorder = await self._stack.enter_async_context(Recorder(self.journal, self.bus))
+        if self.journal is not None and self.journal.quarantined is not None:
+            # Already journaled (first row of the fresh journal): publish only.
+            self.bus.publish(self.journal.quarantined)
         self._start_devices()
         self.plugins.hub_started(self.info)
         self.emit(HubStarted(site=self.config.site.name))
@@ -172,8 +177,15 @@ class Hub:
         self.stop_reason = reason
         self._stop.set()
 
-    async def run_until_signal(self, duration: float | None = None) -> str:
+    async def run_until_signal(
+        self, duration: float | None = None, on_ready: Callable[[], None] | None = None
+    ) -> str:
         """Wait for SIGINT, SIGTERM, ``request_stop`` or ``duration`` seconds.
+
+        Args:
+            duration: stop by itself after that many seconds (None: run until told).
+            on_ready: called once the signal handlers are in place (so a supervisor that
+                waits for the "running" line can signal right away).
 
         Returns:
             Why the wait ended.
@@ -184,6 +196,8 @@ class Hub:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_stop, sig.name)
                 installed.append(sig)
+        if on_ready is not None:
+            on_ready()
         try:
             if duration is None:
                 await self._stop.wait()

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
+import re
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from hub.config import ConfigError, disabled_plugins, load_config
-from hub.logs import configure_logging
+from hub.config import Config, ConfigError, disabled_plugins, load_config
+from hub.devices import DeviceType
+from hub.logs import RedactingFilter, configure_logging
 from hub.plugins import PluginManager
 
 __all__ = ["main"]
@@ -58,7 +61,47 @@ def cmd_check_config(path: Path, out: TextIO, err: TextIO) -> int:
     return check_config_main(path, manager.device_types(), out, err)
 
 
+_DEVICE_PATH = re.compile(r"^(devices|cameras)\[(\d+)\]")
+
+
+def config_for_run(path: Path, catalogue: Mapping[str, DeviceType], err: TextIO) -> Config | None:
+    """Load the configuration for running, keeping every device that is fine.
+
+    A shop's hub must not stay down because one device entry is wrong (a plugin not
+    installed, a typo in one setting): when every problem lies inside ``devices[i]`` or
+    ``cameras[i]`` entries, those entries are left out, each problem is printed as one
+    line, and the hub runs the rest. Any other problem (site, zones, contacts, a YAML
+    syntax error) stops it: running with a wrong site or ladder would be worse.
+    """
+    try:
+        return load_config(path, catalogue)
+    except ConfigError as exc:
+        bad: dict[str, set[int]] = {"devices": set(), "cameras": set()}
+        fatal = False
+        for issue in exc.issues:
+            match = _DEVICE_PATH.match(issue.key_path)
+            if match and issue.file == str(path):
+                bad[match.group(1)].add(int(match.group(2)))
+            else:
+                fatal = True
+        for issue in exc.issues:
+            err.write(f"{issue}\n")
+        partial = exc.partial
+        if fatal or not isinstance(partial, Config):
+            err.write(f"{path}: not started: fix the problems above\n")
+            return None
+        skipped = [partial.devices[i].id or f"devices[{i}]" for i in sorted(bad["devices"])]
+        skipped += [partial.cameras[i].id or f"cameras[{i}]" for i in sorted(bad["cameras"])]
+        err.write(f"{path}: starting without {', '.join(skipped)}; every other part runs\n")
+        return dataclasses.replace(
+            partial,
+            devices=tuple(d for i, d in enumerate(partial.devices) if i not in bad["devices"]),
+            cameras=tuple(c for i, c in enumerate(partial.cameras) if i not in bad["cameras"]),
+        )
+
+
 async def _run_hub(
+    redactor: RedactingFilter,
     config_path: Path,
     duration: float | None,
     journal: Path | None,
@@ -71,38 +114,41 @@ async def _run_hub(
 
     manager = _plugin_manager(config_path)
     catalogue = manager.device_types()
-    try:
-        config = load_config(config_path, catalogue)
-    except ConfigError as exc:
-        for issue in exc.issues:
-            err.write(f"{issue}\n")
+    config = config_for_run(config_path, catalogue, err)
+    if config is None:
         return 1
-    redactor = configure_logging(secrets=config.secret_values)
-    del redactor
+    redactor.update(config.secret_values)
     async with Hub(config, manager, catalogue, journal_path=journal) as hub:
         if show_events:
             printer = EventPrinter(out)
             hub.bus.subscribe(printer.event_type, printer.handle, name="console")
-        out.write(
-            f"Écrin running for {config.site.name}: {len(hub.supervisors)} devices,"
-            f" journal {hub.journal_path}. Ctrl-C to stop.\n"
-        )
-        out.flush()
-        reason = await hub.run_until_signal(duration)
+
+        def ready() -> None:
+            out.write(
+                f"Écrin running for {config.site.name}: {len(hub.supervisors)} devices,"
+                f" journal {hub.journal_path}. Ctrl-C to stop.\n"
+            )
+            out.flush()
+
+        reason = await hub.run_until_signal(duration, on_ready=ready)
     out.write(f"Écrin stopped ({reason}).\n")
     return 0
 
 
-def cmd_run(config_path: Path, duration: float | None, out: TextIO, err: TextIO) -> int:
+def cmd_run(
+    redactor: RedactingFilter, config_path: Path, duration: float | None, out: TextIO, err: TextIO
+) -> int:
     """Run the hub on a configuration until SIGINT/SIGTERM."""
-    return asyncio.run(_run_hub(config_path, duration, None, False, out, err))
+    return asyncio.run(_run_hub(redactor, config_path, duration, None, False, out, err))
 
 
-def cmd_demo(config_path: Path, duration: float | None, out: TextIO, err: TextIO) -> int:
+def cmd_demo(
+    redactor: RedactingFilter, config_path: Path, duration: float | None, out: TextIO, err: TextIO
+) -> int:
     """Run the demo shop with simulated devices and print events live."""
     with tempfile.TemporaryDirectory(prefix="ecrin-demo-") as tmp:
         journal = Path(tmp) / "journal.db"
-        return asyncio.run(_run_hub(config_path, duration, journal, True, out, err))
+        return asyncio.run(_run_hub(redactor, config_path, duration, journal, True, out, err))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,15 +195,15 @@ def main(
     out = out or sys.stdout
     err = err or sys.stderr
     args = build_parser().parse_args(argv)
-    configure_logging(level=args.log_level, fmt=args.log_format)
+    redactor = configure_logging(level=args.log_level, fmt=args.log_format, stream=err)
     if args.command == "plugins":
         return cmd_plugins(out)
     if args.command == "check-config":
         return cmd_check_config(args.file, out, err)
     if args.command == "run":
-        return cmd_run(args.config, args.duration, out, err)
+        return cmd_run(redactor, args.config, args.duration, out, err)
     if args.command == "demo":
-        return cmd_demo(args.config, args.duration, out, err)
+        return cmd_demo(redactor, args.config, args.duration, out, err)
     if args.command == "journal":
         from hub.journal import journal_tail_main, journal_verify_main
 

@@ -805,7 +805,7 @@ async def open_or_quarantine(
         await journal.close()
 
 
-# -- command-line helpers ----------------------------------------------------------------
+# -- the journal commands ----------------------------------------------------------------
 def journal_verify_main(db: Path, out: TextIO, err: TextIO) -> int:
     """``ecrin journal verify``: 0 intact, 1 broken (naming the first bad row), 2 unreadable."""
     try:
@@ -825,7 +825,7 @@ _TAIL_SKIP = frozenset({"type", "time", "raw"})
 
 def _blank(value: Any) -> bool:
     # Fields that say nothing. False and 0 stay: motion stopped, zone 0.
-    return value is None or value == "" or value == []
+    return value is None or value in ("", [])
 
 
 def _field_text(value: Any) -> str:

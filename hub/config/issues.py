@@ -8,6 +8,7 @@ linters use, so that installers' editors link it to the spot and scripts can par
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from hub.yamlsource import Mark, YMap, YNode, YSeq
 
@@ -39,11 +40,17 @@ class ConfigIssue:
 
 
 class ConfigError(Exception):
-    """The configuration is invalid; ``issues`` holds every problem found, in file order."""
+    """The configuration is invalid; ``issues`` holds every problem found, in file order.
 
-    def __init__(self, issues: list[ConfigIssue]) -> None:
+    ``partial`` is the configuration as far as it could be read (None when the file
+    could not be parsed at all). ``ecrin run`` uses it to keep running the devices
+    that are fine when only some devices are wrong; ``check-config`` ignores it.
+    """
+
+    def __init__(self, issues: list[ConfigIssue], partial: Any = None) -> None:
         super().__init__("\n".join(map(str, issues)))
         self.issues = issues
+        self.partial = partial
 
 
 class IssueLog:

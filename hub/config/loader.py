@@ -121,7 +121,7 @@ def load_config(path: Path, device_types: Mapping[str, DeviceType]) -> Config:
         key=lambda i: (i.file != display, i.file, i.line, i.column),
     )
     if issues or config is None:
-        raise ConfigError(issues)
+        raise ConfigError(issues, partial=config)
     return config
 
 

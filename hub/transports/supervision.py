@@ -147,6 +147,8 @@ class StreamSupervisor:
             on the event loop and must not block.
         reconnect_initial: the first delay before reopening, in seconds.
         reconnect_max: the cap on the delay between attempts.
+        on_reopen: called (on the loop, must not block) each time the link is back, so
+            the device can resynchronise with the panel (ask for its status).
         logger: the device's logger.
     """
 
@@ -158,6 +160,7 @@ class StreamSupervisor:
         *,
         reconnect_initial: float = 0.5,
         reconnect_max: float = 30.0,
+        on_reopen: Callable[[], None] | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
         self.link = link
@@ -165,6 +168,7 @@ class StreamSupervisor:
         self._on_data = on_data
         self.reconnect_initial = reconnect_initial
         self.reconnect_max = max(reconnect_max, reconnect_initial)
+        self._on_reopen = on_reopen
         self._log = logger or log
         #: Successful reopenings after the link went away.
         self.reconnects = 0
@@ -221,6 +225,8 @@ class StreamSupervisor:
             self.reconnects += 1
             self._log.info("%s: reopened after %d attempt(s)", self.link.name, attempts)
             self.health.restored()
+            if self._on_reopen is not None:
+                self._on_reopen()
             return
 
 

@@ -16,7 +16,8 @@ from hub.hookspecs import hookimpl
 from hub.schema import Schema, Setting
 from hub.transports.serial import PARITIES
 from plugins.panels.contact_id import LINE_FORMATS
-from plugins.panels.devices import Ad2Panel, ContactIdReceiver, It100Panel
+from plugins.panels.devices import Ad2Panel, ContactIdReceiver, It100Panel, SiaDc09Receiver
+from plugins.panels.sia_dc09 import DEFAULT_WINDOW
 
 __all__ = ["DEVICE_TYPES", "device_types", "register_device_types", "serial_schema"]
 
@@ -109,6 +110,56 @@ def _ad2_schema() -> Schema:
     return schema
 
 
+def _dc09_schema() -> Schema:
+    return {
+        "host": Setting(
+            str, default="0.0.0.0", help="address to listen on (0.0.0.0: every interface)"
+        ),
+        "port": Setting(
+            int,
+            required=True,
+            minimum=0,
+            maximum=65535,
+            help="TCP port the communicators report to (as programmed in the panel)",
+        ),
+        "keys": Setting(
+            dict,
+            default={},
+            help="account -> AES key (32/48/64 hex digits or 16/24/32 characters);"
+            ' "*" for any account; use !secret',
+        ),
+        "timestamp_past": Setting(
+            float,
+            default=DEFAULT_WINDOW[0],
+            minimum=0.0,
+            help="seconds a frame's timestamp may lag the hub's clock before NAK",
+        ),
+        "timestamp_future": Setting(
+            float,
+            default=DEFAULT_WINDOW[1],
+            minimum=0.0,
+            help="seconds a frame's timestamp may lead the hub's clock before NAK",
+        ),
+        "supervision_interval": Setting(
+            float,
+            default=0.0,
+            minimum=0.0,
+            help="seconds without an accepted frame (NULL link tests count) reported as"
+            " link lost (0 = off)",
+        ),
+        "bad_frame_burst": Setting(
+            int,
+            default=5,
+            minimum=0,
+            help="frames with a bad CRC within bad_frame_window reported as a"
+            " line-quality trouble (0 = off)",
+        ),
+        "bad_frame_window": Setting(
+            float, default=60.0, minimum=1.0, help="the window of bad_frame_burst, seconds"
+        ),
+    }
+
+
 def device_types() -> list[DeviceType]:
     """Every device type of the plugin (the hook registers these)."""
     return [
@@ -131,6 +182,13 @@ def device_types() -> list[DeviceType]:
             factory=Ad2Panel,
             schema=_ad2_schema(),
             description="Honeywell/Ademco Vista panel through an AlarmDecoder (AD2USB/AD2PI)",
+            category="panel",
+        ),
+        DeviceType(
+            name="sia-dc09",
+            factory=SiaDc09Receiver,
+            schema=_dc09_schema(),
+            description="SIA DC-09 receiver: IP communicators report over TCP (ACK/NAK/DUH)",
             category="panel",
         ),
     ]

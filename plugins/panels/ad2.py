@@ -251,11 +251,16 @@ class Ad2Decoder(LineDecoder):
 
     def _decode_line(self, line: Line) -> list[Event]:
         text = line.data.decode("latin-1")
+        whole: Ad2Message | None = None
+        error: Ad2Error | None = None
         try:
-            return self._apply(parse_ad2_message(text), line.data)
+            whole = parse_ad2_message(text)
         except Ad2Error as exc:
             error = exc
-        # Garbage glued before a message: look for a message starting further on.
+        if whole is not None and not isinstance(whole, OtherMessage):
+            return self._apply(whole, line.data)
+        # Garbage glued before a message (a "!" of noise makes the whole line look like
+        # a firmware message): look for a message the hub uses starting further on.
         for start in range(1, len(text)):
             if text[start] not in "[!":
                 continue
@@ -268,7 +273,9 @@ class Ad2Decoder(LineDecoder):
             if not line.after_overflow:
                 self._reject(line.data[:start], "garbage before a message")
             return self._apply(msg, line.data[start:])
-        if not line.after_overflow:
+        if whole is not None:
+            return self._apply(whole, line.data)
+        if not line.after_overflow and error is not None:
             self._reject(line.data, error.reason)
         return []
 

@@ -125,12 +125,16 @@ class StreamPanel:
             _int(settings, "bad_frame_burst", 5), _float(settings, "bad_frame_window", 60.0)
         )
         self.health = LinkHealth(ctx.device_id, ctx.emit, silence=self.supervision_interval)
+        #: Set when the link opens and each time it is reopened; a side task that must
+        #: resynchronise with the panel (the IT-100 status request) clears and waits.
+        self.link_up = asyncio.Event()
         self.supervisor = StreamSupervisor(
             link,
             self.health,
             self.feed,
             reconnect_initial=min(RECONNECT_INITIAL, self.reconnect_max),
             reconnect_max=self.reconnect_max,
+            on_reopen=self.link_up.set,
             logger=self.log,
         )
         self._side_tasks: list[asyncio.Task[None]] = []
@@ -177,6 +181,7 @@ class StreamPanel:
         """Open the link; ``OSError`` (naming the port and the reason) when it cannot."""
         await self.link.open()
         self.health.restored()  # silence is measured from now
+        self.link_up.set()
         return self
 
     async def __aexit__(
@@ -303,25 +308,36 @@ class It100Panel(StreamPanel):
         self.polls_sent = 0
 
     def side_tasks(self) -> Sequence[Any]:
-        """The poll timer."""
-        return (self._poll(),)
+        """The status request and the poll timer, when either is on."""
+        tasks = []
+        if self.status_request:
+            tasks.append(self._request_status())
+        if self.poll_interval > 0:
+            tasks.append(self._poll())
+        return tasks
+
+    async def _request_status(self) -> None:
+        """Ask for a status report each time the link is (re)opened."""
+        while True:
+            await self.link_up.wait()
+            self.link_up.clear()
+            try:
+                await self.write(it100_status_request())
+            except LinkDown as exc:  # gone again: the next reopening asks again
+                self.log.debug("%s: status request not sent: %s", self.ctx.device_id, exc)
 
     async def _poll(self) -> None:
-        asked_at: int | None = None  # the reconnect count when status was last asked
+        """Poll every ``poll_interval`` seconds while the link is open."""
         while True:
+            await asyncio.sleep(self.poll_interval)
+            if not self.link.is_open:
+                continue
             try:
-                if self.status_request and asked_at != self.reconnects and self.link.is_open:
-                    await self.write(it100_status_request())
-                    asked_at = self.reconnects
-                if self.poll_interval <= 0:
-                    if not self.status_request:
-                        return
-                elif self.link.is_open:
-                    await self.write(it100_poll())
-                    self.polls_sent += 1
+                await self.write(it100_poll())
             except LinkDown as exc:  # down between two reopenings: the next tick retries
-                self.log.debug("%s: poll skipped: %s", self.ctx.device_id, exc)
-            await asyncio.sleep(self.poll_interval if self.poll_interval > 0 else 1.0)
+                self.log.debug("%s: poll not sent: %s", self.ctx.device_id, exc)
+            else:
+                self.polls_sent += 1
 
     def keep(self, event: Event) -> bool:
         """The poll's acknowledgement proves the link is alive (supervision saw the

@@ -143,6 +143,11 @@ class LineDecoder:
         self._lines = LineSplitter(max_line)
         self._rejects: list[Rejected] = []
 
+    @property
+    def pending(self) -> int:
+        """Bytes waiting for a line end (never more than the maximum line length)."""
+        return self._lines.pending
+
     def feed(self, data: bytes) -> Sequence[Event]:
         """Consume ``data``; return the events of every frame completed by it."""
         return self._handle(self._lines.feed(data))

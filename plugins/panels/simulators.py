@@ -44,6 +44,7 @@ __all__ = [
     "Dc09Simulator",
     "It100Simulator",
     "SerialPanelSimulator",
+    "parse_dc09_reply",
 ]
 
 

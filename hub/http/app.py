@@ -1,0 +1,159 @@
+"""The aiohttp application of the hub's HTTP side, and a way to serve it.
+
+``create_app`` wires the parts together and nothing else: the error middleware
+(outermost, so nothing escapes as an HTML error page), the referent API, the page, the
+OpenAPI document, health and metrics. Long-lived work is started and stopped in one
+place, the app's ``cleanup_ctx``; live streams are ended on shutdown, so stopping the
+hub never waits for a referent's open page to go away.
+
+The app does not own the escalation service: whoever made the engine enters and leaves
+it (``Hub`` for ``ecrin run``, a fixture in the tests), and hands it here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Final
+
+from aiohttp import web
+
+from hub.escalation.model import EscalationService
+from hub.http.auth import Authenticator, FailureLimiter
+from hub.http.errors import make_error_middleware
+from hub.http.health import HttpMetrics, add_health_routes
+from hub.http.openapi import OPENAPI_PATH, openapi_document
+from hub.http.page import add_page_routes
+from hub.http.referent_api import ReferentApi
+
+__all__ = [
+    "AUTHENTICATOR",
+    "METRICS",
+    "REFERENT_API",
+    "HttpSettings",
+    "create_app",
+    "serve",
+]
+
+METRICS: Final = web.AppKey("metrics", HttpMetrics)
+AUTHENTICATOR: Final = web.AppKey("authenticator", Authenticator)
+REFERENT_API: Final = web.AppKey("referent_api", ReferentApi)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    """Tunables of the HTTP side; the defaults are the documented behaviour.
+
+    Attributes:
+        client_max_size: the largest request body accepted, in bytes (413 beyond).
+        heartbeat: seconds of silence on an event stream before a heartbeat comment.
+        stream_queue_size: changes waiting for a slow stream client before it is cut.
+        failure_limit: failed authentications per address within ``failure_window``
+            before a lockout.
+        failure_window: seconds; also the first lockout's length.
+        max_lockout: the longest lockout, in seconds.
+        prune_interval: seconds between sweeps of the failure records.
+    """
+
+    client_max_size: int = 4096
+    heartbeat: float = 15.0
+    stream_queue_size: int = 1000
+    failure_limit: int = 10
+    failure_window: float = 60.0
+    max_lockout: float = 3600.0
+    prune_interval: float = 300.0
+
+
+def create_app(
+    service: EscalationService,
+    settings: HttpSettings | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> web.Application:
+    """Build the application for one escalation service.
+
+    Args:
+        service: the running escalation engine.
+        settings: tunables; the defaults when None.
+        clock: the monotonic clock of the lockout (tests pass their own).
+    """
+    settings = settings or HttpSettings()
+    metrics = HttpMetrics()
+    app = web.Application(
+        client_max_size=settings.client_max_size,
+        middlewares=[make_error_middleware(metrics.count_internal_error)],
+    )
+    limiter = FailureLimiter(
+        limit=settings.failure_limit,
+        window=settings.failure_window,
+        max_lockout=settings.max_lockout,
+        clock=clock,
+    )
+    authenticator = Authenticator(
+        service.contacts,
+        limiter,
+        on_failure=metrics.count_auth_failure,
+        on_rate_limited=metrics.count_rate_limited,
+    )
+    api = ReferentApi(
+        service,
+        authenticator,
+        metrics,
+        heartbeat=settings.heartbeat,
+        stream_queue_size=settings.stream_queue_size,
+    )
+    app[METRICS] = metrics
+    app[AUTHENTICATOR] = authenticator
+    app[REFERENT_API] = api
+
+    api.add_routes(app)
+    add_page_routes(app)
+    add_health_routes(app, metrics)
+    document = openapi_document()
+
+    async def openapi(_request: web.Request) -> web.Response:
+        return web.json_response(document, headers={"Cache-Control": "no-cache"})
+
+    app.router.add_get(OPENAPI_PATH, openapi, name="openapi", allow_head=False)
+
+    async def count_response(_request: web.Request, response: web.StreamResponse) -> None:
+        metrics.responses[response.status] += 1
+
+    app.on_response_prepare.append(count_response)
+    app.on_shutdown.append(api.on_shutdown)
+
+    async def background(_app: web.Application) -> AsyncIterator[None]:
+        prune = asyncio.create_task(_prune_forever(limiter, settings.prune_interval))
+        yield
+        prune.cancel()
+        await asyncio.gather(prune, return_exceptions=True)
+
+    app.cleanup_ctx.append(background)
+    return app
+
+
+async def _prune_forever(limiter: FailureLimiter, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        limiter.prune()
+
+
+@contextlib.asynccontextmanager
+async def serve(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+    """Serve ``app`` on a real TCP socket until the block ends; yields its base URL.
+
+    ``port=0`` picks a free port (the tests and the demo use it).
+    """
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=5.0)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound_host, bound_port = runner.addresses[0][:2]
+        url_host = f"[{bound_host}]" if ":" in bound_host else bound_host
+        yield f"http://{url_host}:{bound_port}"
+    finally:
+        await runner.cleanup()

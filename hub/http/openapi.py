@@ -1,0 +1,523 @@
+"""The OpenAPI 3.1 document of the hub's HTTP side, served at ``/api/openapi.json``.
+
+Written as Python data rather than a JSON file so that the error codes and limits come
+from the modules that enforce them, and so that nothing has to be found as package data
+at run time. The tests hold it to the implementation: every route of the app is here
+and every path here is a route, every response documented is produced by a test, every
+JSON body the tests receive validates against the schema documented for it, and the
+scopes listed for an operation are exactly the ones the app accepts.
+
+Security requirements use the OpenAPI 3.1 form for non-OAuth schemes, where the list
+holds roles: ``[{"bearer": ["referent"]}, {"bearer": ["installer"]}]`` reads "a bearer
+token with the referent scope, or one with the installer scope"; ``[{"bearer": []}]``
+means any valid token; ``[]`` means no token.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Final
+
+from hub.escalation.model import ContactRole, Priority, Status
+from hub.http.auth import INSTALLER, REFERENT
+from hub.http.errors import ERROR_CODES
+from hub.http.referent_api import DEFAULT_LIMIT, MAX_LIMIT
+
+__all__ = ["OPENAPI_PATH", "openapi_document"]
+
+#: Where the document is served.
+OPENAPI_PATH: Final = "/api/openapi.json"
+
+_REF = "#/components"
+
+_DATETIME: Final = {"type": "string", "format": "date-time"}
+_DATETIME_OR_NULL: Final = {"type": ["string", "null"], "format": "date-time"}
+_STRING_OR_NULL: Final = {"type": ["string", "null"]}
+
+_ESCALATION_EXAMPLE: Final = {
+    "id": "esc-20250214-0001",
+    "kind": "holdup",
+    "priority": "life-safety",
+    "status": "open",
+    "site": "Bijouterie du Centre",
+    "address": "12 rue Nationale, 37000 Tours",
+    "departement": "37",
+    "zone": "counter",
+    "zone_name": "Comptoir",
+    "device": "panel",
+    "cameras": ["cam-counter"],
+    "instructions": "Entrée par la cour. Ne pas appeler la boutique.",
+    "tier": 0,
+    "addressed_to": ["referent-37"],
+    "signals": 1,
+    "high_stock": "saint-valentin",
+    "created_at": "2025-02-14T15:02:11.204000+00:00",
+    "updated_at": "2025-02-14T15:02:11.204000+00:00",
+    "deadline": "2025-02-14T15:04:11.204000+00:00",
+    "acknowledged_by": None,
+    "acknowledged_at": None,
+    "resolved_by": None,
+    "resolved_at": None,
+    "scene_sealed": True,
+}
+
+
+def _schemas() -> dict[str, Any]:
+    return {
+        "Error": {
+            "type": "object",
+            "description": "Every 4xx and 5xx body. `error` is stable; `reason` is for people.",
+            "required": ["error", "reason"],
+            "additionalProperties": False,
+            "properties": {
+                "error": {"type": "string", "enum": sorted(ERROR_CODES)},
+                "reason": {"type": "string", "minLength": 1, "maxLength": 200},
+            },
+        },
+        "Escalation": {
+            "type": "object",
+            "description": (
+                "One incident being escalated. There is no field for an amount of loss "
+                "and no free text from the shop."
+            ),
+            "required": list(_ESCALATION_EXAMPLE),
+            "additionalProperties": False,
+            "properties": {
+                "id": {"type": "string", "minLength": 1},
+                "kind": {"type": "string", "description": "What opened it: holdup, duress..."},
+                "priority": {"type": "string", "enum": [p.value for p in Priority]},
+                "status": {"type": "string", "enum": [s.value for s in Status]},
+                "site": {"type": "string"},
+                "address": {"type": "string"},
+                "departement": {"type": "string"},
+                "zone": _STRING_OR_NULL,
+                "zone_name": {"type": "string"},
+                "device": {"type": "string"},
+                "cameras": {"type": "array", "items": {"type": "string"}},
+                "instructions": {"type": "string"},
+                "tier": {"type": "integer", "minimum": 0},
+                "addressed_to": {"type": "array", "items": {"type": "string"}},
+                "signals": {"type": "integer", "minimum": 0},
+                "high_stock": _STRING_OR_NULL,
+                "created_at": _DATETIME,
+                "updated_at": _DATETIME,
+                "deadline": _DATETIME_OR_NULL,
+                "acknowledged_by": _STRING_OR_NULL,
+                "acknowledged_at": _DATETIME_OR_NULL,
+                "resolved_by": _STRING_OR_NULL,
+                "resolved_at": _DATETIME_OR_NULL,
+                "scene_sealed": {"type": "boolean"},
+            },
+            "examples": [_ESCALATION_EXAMPLE],
+        },
+        "EscalationList": {
+            "type": "object",
+            "required": ["escalations"],
+            "additionalProperties": False,
+            "properties": {
+                "escalations": {
+                    "type": "array",
+                    "maxItems": MAX_LIMIT,
+                    "items": {"$ref": f"{_REF}/schemas/Escalation"},
+                }
+            },
+        },
+        "Me": {
+            "type": "object",
+            "required": ["id", "name", "role", "scopes"],
+            "additionalProperties": False,
+            "properties": {
+                "id": {"type": "string"},
+                "name": {"type": "string"},
+                "role": {"type": "string", "enum": [r.value for r in ContactRole]},
+                "scopes": {
+                    "type": "array",
+                    "uniqueItems": True,
+                    "items": {"type": "string", "enum": [INSTALLER, REFERENT]},
+                },
+            },
+            "examples": [
+                {
+                    "id": "referent-37",
+                    "name": "Référent sûreté 37",
+                    "role": "local_referent",
+                    "scopes": ["referent"],
+                }
+            ],
+        },
+        "NoFields": {
+            "type": "object",
+            "description": (
+                "The actions take no field. There is deliberately none for a note: the hub "
+                "never forwards free text."
+            ),
+            "maxProperties": 0,
+        },
+        "Health": {
+            "type": "object",
+            "required": ["status"],
+            "additionalProperties": False,
+            "properties": {"status": {"type": "string", "enum": ["ok"]}},
+        },
+    }
+
+
+def _error_response(status: int, description: str, headers: dict[str, Any] | None = None) -> Any:
+    codes = sorted(c for c, s in ERROR_CODES.items() if s == status)
+    response: dict[str, Any] = {
+        "description": description + " Codes: " + ", ".join(f"`{c}`" for c in codes) + ".",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "allOf": [
+                        {"$ref": f"{_REF}/schemas/Error"},
+                        {"properties": {"error": {"enum": codes}}},
+                    ]
+                }
+            }
+        },
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _responses() -> dict[str, Any]:
+    return {
+        "BadRequest": _error_response(
+            400, "A query parameter or the body is wrong (unknown, repeated, out of range)."
+        ),
+        "Unauthorized": _error_response(
+            401,
+            "No token, a malformed Authorization header, or an unknown token.",
+            {"WWW-Authenticate": {"schema": {"type": "string"}, "required": True}},
+        ),
+        "Forbidden": _error_response(403, "The token lacks the scope, or the contact the right."),
+        "NotFound": _error_response(
+            404, "No such escalation, or it was not addressed to this contact."
+        ),
+        "Conflict": _error_response(409, "The escalation's state does not allow it."),
+        "TooLarge": _error_response(413, "The request body is larger than the hub accepts."),
+        "UnsupportedMediaType": _error_response(415, "A request body must be application/json."),
+        "RateLimited": _error_response(
+            429,
+            "Too many failed attempts from this address: locked out for a while.",
+            {
+                "Retry-After": {
+                    "description": "Seconds to wait.",
+                    "schema": {"type": "integer", "minimum": 1},
+                    "required": True,
+                }
+            },
+        ),
+    }
+
+
+def _r(name: str) -> dict[str, str]:
+    return {"$ref": f"{_REF}/responses/{name}"}
+
+
+def _json_ok(description: str, schema: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"{_REF}/schemas/{schema}"}}},
+    }
+
+
+_ANY_TOKEN: Final[list[dict[str, list[str]]]] = [{"bearer": []}]
+_VIEWER: Final = [{"bearer": [REFERENT]}, {"bearer": [INSTALLER]}]
+_REFERENT_ONLY: Final = [{"bearer": [REFERENT]}]
+_PUBLIC: Final[list[Any]] = []
+
+_ID_PARAM: Final = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "description": "The escalation id.",
+    "schema": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"},
+}
+
+
+def _action(summary: str, description: str, security: list[Any], extra: dict[str, Any]) -> Any:
+    responses: dict[str, Any] = {
+        "200": _json_ok("The escalation after the action.", "Escalation"),
+        "400": _r("BadRequest"),
+        "401": _r("Unauthorized"),
+        "403": _r("Forbidden"),
+        "404": _r("NotFound"),
+        "413": _r("TooLarge"),
+        "415": _r("UnsupportedMediaType"),
+        "429": _r("RateLimited"),
+    }
+    responses.update(extra)
+    return {
+        "post": {
+            "tags": ["escalations"],
+            "summary": summary,
+            "description": description,
+            "security": security,
+            "parameters": [_ID_PARAM],
+            "requestBody": {
+                "required": False,
+                "description": "None, or `{}`.",
+                "content": {"application/json": {"schema": {"$ref": f"{_REF}/schemas/NoFields"}}},
+            },
+            "responses": dict(sorted(responses.items())),
+        }
+    }
+
+
+def _page(summary: str) -> dict[str, Any]:
+    return {
+        "get": {
+            "tags": ["page"],
+            "summary": summary,
+            "security": _PUBLIC,
+            "responses": {
+                "200": {
+                    "description": "The referent page (HTML).",
+                    "content": {"text/html": {"schema": {"type": "string"}}},
+                }
+            },
+        }
+    }
+
+
+def _paths() -> dict[str, Any]:
+    viewer_errors = {
+        "400": _r("BadRequest"),
+        "401": _r("Unauthorized"),
+        "403": _r("Forbidden"),
+        "429": _r("RateLimited"),
+    }
+    return {
+        "/api/v1/me": {
+            "get": {
+                "tags": ["referent"],
+                "summary": "Who the token belongs to, and its scopes",
+                "security": _ANY_TOKEN,
+                "responses": {
+                    "200": _json_ok("The contact.", "Me"),
+                    "400": _r("BadRequest"),
+                    "401": _r("Unauthorized"),
+                    "429": _r("RateLimited"),
+                },
+            }
+        },
+        "/api/v1/escalations": {
+            "get": {
+                "tags": ["escalations"],
+                "summary": "Escalations visible to the caller, newest first",
+                "description": (
+                    "A referent sees the escalations addressed to them; an installer sees all."
+                ),
+                "security": _VIEWER,
+                "parameters": [
+                    {
+                        "name": "status",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": [s.value for s in Status]},
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_LIMIT,
+                            "default": DEFAULT_LIMIT,
+                        },
+                    },
+                ],
+                "responses": {
+                    "200": _json_ok("The escalations.", "EscalationList"),
+                    **viewer_errors,
+                },
+            }
+        },
+        "/api/v1/escalations/stream": {
+            "get": {
+                "tags": ["escalations"],
+                "summary": "Live changes, as Server-Sent Events",
+                "description": (
+                    "First a `retry:` line, then one `current` event per open escalation "
+                    "(oldest first), then one event per change: `created`, `escalated`, "
+                    "`repeated`, `acknowledged`, `resolved`, `delivery_failed`. Each "
+                    "event has `event:`, `id:` (`<escalation id>@<updated_at>`) and one "
+                    "`data:` line holding an Escalation as JSON. A `: heartbeat` comment "
+                    "is sent after 15 s without an event. A client that reconnects gets "
+                    "the open escalations again; `Last-Event-ID` is not used."
+                ),
+                "security": _VIEWER,
+                "responses": {
+                    "200": {
+                        "description": "The event stream (stays open).",
+                        "content": {
+                            "text/event-stream": {
+                                "schema": {"type": "string"},
+                                "x-event-data": {"$ref": f"{_REF}/schemas/Escalation"},
+                            }
+                        },
+                    },
+                    **viewer_errors,
+                },
+            }
+        },
+        "/api/v1/escalations/{id}": {
+            "get": {
+                "tags": ["escalations"],
+                "summary": "One escalation",
+                "security": _VIEWER,
+                "parameters": [_ID_PARAM],
+                "responses": {
+                    "200": _json_ok("The escalation.", "Escalation"),
+                    **viewer_errors,
+                    "404": _r("NotFound"),
+                },
+            }
+        },
+        "/api/v1/escalations/{id}/ack": _action(
+            "Acknowledge: the referent has it in hand; the ladder stops",
+            "Needs the referent scope: an installer cannot stop a ladder. Replaying it "
+            "returns the same escalation and changes nothing. A resolved escalation "
+            "cannot be acknowledged (409).",
+            _REFERENT_ONLY,
+            {"409": _r("Conflict")},
+        ),
+        "/api/v1/escalations/{id}/resolve": _action(
+            "Resolve: the incident is closed",
+            "Replaying it returns the same escalation and changes nothing.",
+            _VIEWER,
+            {},
+        ),
+        "/api/v1/escalations/{id}/release-scene": _action(
+            "Release the preserved scene",
+            "An installer, or a referent the escalation was addressed to, lifts the "
+            "preservation of the scene (journal seal, kept recordings, refused "
+            "configuration changes).",
+            _VIEWER,
+            {},
+        ),
+        OPENAPI_PATH: {
+            "get": {
+                "tags": ["meta"],
+                "summary": "This document",
+                "security": _PUBLIC,
+                "responses": {
+                    "200": {
+                        "description": "The OpenAPI document.",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+        "/healthz": {
+            "get": {
+                "tags": ["meta"],
+                "summary": "Liveness of the HTTP side",
+                "security": _PUBLIC,
+                "responses": {"200": _json_ok("It answers.", "Health")},
+            }
+        },
+        "/metrics": {
+            "get": {
+                "tags": ["meta"],
+                "summary": "Request counters (Prometheus text format); nothing on escalations",
+                "security": _PUBLIC,
+                "responses": {
+                    "200": {
+                        "description": "The counters.",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    }
+                },
+            }
+        },
+        "/": _page("The referent page"),
+        "/referent": _page("The referent page (same as /)"),
+        "/static/{name}": {
+            "get": {
+                "tags": ["page"],
+                "summary": "The page's script and style sheet",
+                "security": _PUBLIC,
+                "parameters": [
+                    {
+                        "name": "name",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["referent.css", "referent.js"]},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The file.",
+                        "content": {
+                            "text/javascript": {"schema": {"type": "string"}},
+                            "text/css": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "404": {
+                        "description": "No such file.",
+                        "content": {
+                            "application/json": {"schema": {"$ref": f"{_REF}/schemas/Error"}}
+                        },
+                    },
+                },
+            }
+        },
+    }
+
+
+_DESCRIPTION: Final = """\
+The referent API of an Écrin hub: the police or gendarmerie shop-security referents
+list, follow live and acknowledge the hold-up escalations addressed to them.
+
+Authenticate with `Authorization: Bearer <token>`; tokens are per contact and hold
+scopes (`referent`, `installer`). Every refused request gets a 4xx with the body
+`{"error": "<code>", "reason": "<one line>"}`: besides the responses listed per
+operation, a method a path does not have is a 405 (`method_not_allowed`, with `Allow`),
+an unknown path a 404 (`not_found`), and an unexpected fault a 500 (`internal_error`).
+After 10 failed attempts within a minute, a client address is locked out (429 with
+`Retry-After`), for a minute at first and twice as long each time after, up to an hour.
+"""
+
+
+def _document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Écrin referent API",
+            "version": "1.0.0",
+            "description": _DESCRIPTION,
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        },
+        "servers": [{"url": "/"}],
+        "security": _ANY_TOKEN,
+        "tags": [
+            {"name": "referent", "description": "The caller."},
+            {"name": "escalations", "description": "Escalations and their actions."},
+            {"name": "page", "description": "The referent page."},
+            {"name": "meta", "description": "This document, health and metrics."},
+        ],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A contact's token (`ecrin token new CONTACT`).",
+                }
+            },
+            "schemas": _schemas(),
+            "responses": _responses(),
+        },
+    }
+
+
+_DOCUMENT: Final = _document()
+
+
+def openapi_document() -> dict[str, Any]:
+    """A fresh copy of the document (callers may change it freely)."""
+    return copy.deepcopy(_DOCUMENT)

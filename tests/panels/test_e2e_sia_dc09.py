@@ -1,0 +1,183 @@
+"""The SIA DC-09 receiver, end to end over real loopback TCP connections."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from hub.events import AlarmKind, AlarmSignal, LinkLost, LinkRestored
+from plugins.panels.devices import LINE_QUALITY_CODE
+from plugins.panels.panel_events import LinkTest
+from plugins.panels.simulators import Dc09Simulator
+from tests.transports.sink import EventSink
+
+HEX_KEY = "000102030405060708090A0B0C0D0E0F"
+TEXT_KEY = "jewel-shop-key16"
+
+
+@pytest.fixture
+def receiver(build_device: Any) -> Any:
+    return build_device("sia-dc09", {"host": "127.0.0.1", "port": 0}, device_id="recepteur")
+
+
+@pytest.fixture
+async def communicator(receiver: Any, running: Any) -> AsyncIterator[Dc09Simulator]:
+    async with running(receiver), Dc09Simulator("127.0.0.1", receiver.port) as sim:
+        yield sim
+
+
+async def test_holdup_duress_and_panic_are_acknowledged_and_decoded(
+    receiver: Any, communicator: Dc09Simulator, sink: EventSink
+) -> None:
+    replies = [
+        await communicator.holdup(zone=3, area=1),
+        await communicator.contact_id(121, zone=7, partition=2),  # duress, user 7
+        await communicator.panic(zone=4),
+    ]
+    assert [(r.kind, r.crc_ok, r.encrypted) for r in replies] == [("ACK", True, False)] * 3
+    assert [r.sequence for r in replies] == ["0001", "0002", "0003"]
+    holdup, duress, panic = await sink.wait_for(AlarmSignal, count=3)
+    assert (holdup.kind, holdup.panel_zone, holdup.partition, holdup.code) == (
+        AlarmKind.HOLDUP,
+        3,
+        1,
+        "HA",
+    )
+    assert (holdup.device, holdup.protocol) == ("recepteur", "sia-dc09")
+    assert (duress.kind, duress.user, duress.partition) == (AlarmKind.DURESS, 7, 2)
+    assert (panic.kind, panic.panel_zone) == (AlarmKind.PANIC, 4)
+    assert receiver.answers["ACK"] == 3
+    assert receiver.frames == 3
+
+
+async def test_a_timestamp_out_of_the_window_is_refused_with_nak(
+    receiver: Any, communicator: Dc09Simulator, sink: EventSink
+) -> None:
+    communicator.clock_offset = -120.0  # the communicator's clock is two minutes late
+    refused = await communicator.holdup(zone=1)
+    assert (refused.kind, refused.crc_ok) == ("NAK", True)
+    communicator.clock_offset = 0.0
+    accepted = await communicator.holdup(zone=1)
+    assert accepted.kind == "ACK"
+    (signal,) = await sink.wait_for(AlarmSignal)
+    assert signal.kind is AlarmKind.HOLDUP
+    assert receiver.answers == {"ACK": 1, "NAK": 1, "DUH": 0}
+
+
+async def test_unsupported_message_gets_duh(
+    receiver: Any, communicator: Dc09Simulator, sink: EventSink
+) -> None:
+    reply = await communicator.unsupported()
+    assert reply.kind == "DUH"
+    assert reply.sequence == f"{communicator.sequence:04d}"
+    assert sink.events == []
+
+
+async def test_link_tests_feed_supervision(
+    build_device: Any, running: Any, sink: EventSink
+) -> None:
+    device = build_device("sia-dc09", {"host": "127.0.0.1", "port": 0, "supervision_interval": 0.3})
+    async with running(device), Dc09Simulator("127.0.0.1", device.port) as sim:
+        (lost,) = await sink.wait_for(LinkLost)
+        assert "no data for 0.3 s" in lost.reason
+        reply = await sim.link_test()
+        assert reply.kind == "ACK"
+        await sink.wait_for(LinkRestored)
+        (test,) = await sink.wait_for(LinkTest)
+        assert test.account == "1234"
+    assert not sink.of_type(AlarmSignal)
+
+
+async def test_bad_crc_gets_no_answer_is_counted_and_the_next_frame_goes_through(
+    build_device: Any, running: Any, sink: EventSink
+) -> None:
+    device = build_device("sia-dc09", {"host": "127.0.0.1", "port": 0, "bad_frame_burst": 2})
+    async with running(device), Dc09Simulator("127.0.0.1", device.port) as sim:
+        await sim.bad_crc()
+        await sim.send_unanswered(b"\x00garbage!\r")
+        await sim.bad_crc()
+        reply = await sim.holdup(zone=2)  # the first answer on the connection is this one
+        assert reply.kind == "ACK"
+        await sink.wait_for(AlarmSignal, lambda s: s.kind is AlarmKind.HOLDUP)
+    assert device.bad_checksum == 2
+    assert device.rejected == 3
+    troubles = sink.of_type(AlarmSignal, lambda s: s.code == LINE_QUALITY_CODE)
+    assert [(t.kind, t.restore) for t in troubles] == [(AlarmKind.TROUBLE, False)]
+
+
+@pytest.mark.parametrize(
+    ("key_text", "key_bytes"),
+    [(HEX_KEY, bytes.fromhex(HEX_KEY)), (TEXT_KEY, TEXT_KEY.encode())],
+    ids=["hex-key", "text-key"],
+)
+async def test_encrypted_frames_with_either_key_convention(
+    build_device: Any, running: Any, sink: EventSink, key_text: str, key_bytes: bytes
+) -> None:
+    settings = {"host": "127.0.0.1", "port": 0, "keys": {"BEEF": key_text}}
+    device = build_device("sia-dc09", settings)
+    async with (
+        running(device),
+        Dc09Simulator("127.0.0.1", device.port, account="BEEF", key=key_bytes) as sim,
+    ):
+        reply = await sim.holdup(zone=6)
+        assert (reply.kind, reply.encrypted, reply.crc_ok) == ("ACK", True, True)
+        (signal,) = await sink.wait_for(AlarmSignal)
+    assert (signal.kind, signal.panel_zone) == (AlarmKind.HOLDUP, 6)
+
+
+async def test_an_encrypted_frame_without_a_key_is_refused(
+    receiver: Any, running: Any, sink: EventSink
+) -> None:
+    async with (
+        running(receiver),
+        Dc09Simulator(
+            "127.0.0.1", receiver.port, account="BEEF", key=bytes.fromhex(HEX_KEY)
+        ) as sim,
+    ):
+        reply = await sim.holdup(zone=6)
+    assert reply.kind == "NAK"
+    assert sink.events == []
+
+
+async def test_a_repeat_on_a_new_connection_is_acknowledged_but_not_doubled(
+    receiver: Any, running: Any, sink: EventSink
+) -> None:
+    async with running(receiver):
+        first = Dc09Simulator("127.0.0.1", receiver.port)
+        async with first:
+            frame = first.frame("SIA-DCS", "Nri1/HA05")
+            assert (await first.send_frame(frame)).kind == "ACK"
+        async with Dc09Simulator("127.0.0.1", receiver.port) as second:  # it resends
+            assert (await second.send_frame(frame)).kind == "ACK"
+        await sink.wait_for(AlarmSignal)
+        assert receiver.connections == 2
+    assert len(sink.of_type(AlarmSignal)) == 1
+    assert receiver.decoder.duplicates == 1
+
+
+async def test_two_communicators_at_once(receiver: Any, running: Any, sink: EventSink) -> None:
+    async with running(receiver):
+        sims = [Dc09Simulator("127.0.0.1", receiver.port, account=a) for a in ("1111", "2222")]
+        for sim in sims:
+            await sim.connect()
+        try:
+            replies = await asyncio.gather(*(sim.holdup(zone=i + 1) for i, sim in enumerate(sims)))
+        finally:
+            for sim in sims:
+                await sim.close()
+        signals = await sink.wait_for(AlarmSignal, count=2)
+    assert [r.kind for r in replies] == ["ACK", "ACK"]
+    assert sorted(s.panel_zone or 0 for s in signals) == [1, 2]
+
+
+async def test_a_port_in_use_is_a_clear_oserror(
+    receiver: Any, running: Any, build_device: Any
+) -> None:
+    async with running(receiver):
+        second = build_device("sia-dc09", {"host": "127.0.0.1", "port": receiver.port})
+        with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1:{receiver.port}"):
+            async with second:
+                pass

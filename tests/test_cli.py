@@ -1,0 +1,156 @@
+"""The ``ecrin`` command as an installer uses it: real processes, real signals, real files."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hub.cli import main
+from hub.logs import configure_logging
+
+ROOT = Path(__file__).resolve().parent.parent
+ECRIN = [sys.executable, "-m", "hub.cli"]
+ENV = dict(os.environ, ECRIN_LOAD_PLUGINS="sim", PYTHONUNBUFFERED="1")
+
+SHOP = """\
+site:
+  name: Bijouterie Signal
+  address: 5 rue de la Paix, 75002 Paris
+  departement: "75"
+  timezone: Europe/Paris
+zones:
+  - {id: comptoir, name: Comptoir, risk: high}
+devices:
+  - id: panel
+    type: sim-panel
+    settings: {interval: 0.1, holdup_zone: 1}
+    zones: {1: {zone: comptoir, type: holdup}}
+mqtt:
+  host: 127.0.0.1
+  username: hub
+  password: !secret mqtt_password
+journal:
+  path: journal.db
+"""
+
+
+def shop(tmp_path: Path) -> Path:
+    path = tmp_path / "shop.yaml"
+    path.write_text(SHOP)
+    (tmp_path / "secrets.yaml").write_text("mqtt_password: s3cret-Broker-Pass\n")
+    return path
+
+
+def test_check_config_accepts_the_example(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "config" / "example.yaml", tmp_path / "example.yaml")
+    shutil.copy(ROOT / "config" / "secrets.example.yaml", tmp_path / "secrets.yaml")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["check-config", str(tmp_path / "example.yaml")], out, err) == 0, err.getvalue()
+    assert "valid" in out.getvalue()
+
+
+def test_check_config_accepts_the_demo() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["check-config", str(ROOT / "config" / "demo.yaml")], out, err) == 0
+    assert "valid" in out.getvalue()
+
+
+def test_check_config_reports_every_error_with_file_line_column(tmp_path: Path) -> None:
+    path = shop(tmp_path)
+    text = path.read_text().replace("risk: high", "risk: extreme").replace("0.1", "fast")
+    path.write_text(text)
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["check-config", str(path)], out, err) == 1
+    lines = err.getvalue().splitlines()
+    assert any(line.startswith(f"{path}:7:") and "zones[0].risk" in line for line in lines)
+    assert any(line.startswith(f"{path}:11:") and "settings.interval" in line for line in lines)
+
+
+def test_check_config_missing_file_is_one_clear_line(tmp_path: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["check-config", str(tmp_path / "nope.yaml")], out, err) != 0
+    assert "nope.yaml" in err.getvalue()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_run_stops_cleanly_on_signal_and_never_logs_secrets(tmp_path: Path, sig: int) -> None:
+    path = shop(tmp_path)
+    proc = subprocess.Popen(
+        [*ECRIN, "--log-level", "debug", "run", "-c", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+        cwd=tmp_path,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert "running for Bijouterie Signal" in first
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert f"stopped ({signal.Signals(sig).name})" in out
+    assert "s3cret-Broker-Pass" not in out + err
+    verify = subprocess.run(
+        [*ECRIN, "journal", "verify", "--db", str(tmp_path / "journal.db")],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,
+        check=False,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    tail = subprocess.run(
+        [*ECRIN, "journal", "tail", "--db", str(tmp_path / "journal.db"), "-n", "500", "--json"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,
+        check=False,
+    )
+    assert '"HubStopping"' in tail.stdout
+    assert '"HubStarted"' in tail.stdout
+
+
+def test_demo_shows_a_holdup_live() -> None:
+    proc = subprocess.run(
+        [*ECRIN, "demo", "--duration", "5"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "HOLDUP" in proc.stdout
+    assert "comptoir" in proc.stdout
+    assert "CAMERA online" in proc.stdout
+
+
+def test_log_redaction_hides_secrets_in_messages_arguments_and_tracebacks() -> None:
+    stream = io.StringIO()
+    redactor = configure_logging(level="debug", stream=stream)
+    redactor.update({"hunter2-broker"})
+    log = logging.getLogger("ecrin.test")
+    log.info("connecting with password hunter2-broker")
+    log.warning("password %s rejected", "hunter2-broker")
+    try:
+        raise ValueError("bad password hunter2-broker")
+    except ValueError:
+        log.exception("login failed")
+    text = stream.getvalue()
+    assert "hunter2-broker" not in text
+    assert text.count("***") >= 3
+    assert len(text.splitlines()) >= 3
