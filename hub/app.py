@@ -26,6 +26,7 @@ from typing import Any
 from hub.bus import EventBus
 from hub.config import Config
 from hub.devices import Device, DeviceContext, DeviceType, ZoneMap
+from hub.escalation.engine import EscalationEngine
 from hub.events import AlarmSignal, Event, HubStarted, HubStopping
 from hub.hookspecs import HubInfo
 from hub.journal import Journal, open_or_quarantine
@@ -68,6 +69,7 @@ class Hub:
         self.bus = EventBus()
         self.journal: Journal | None = None
         self.recorder: Recorder | None = None
+        self.escalation: EscalationEngine | None = None
         self.supervisors: dict[str, DeviceSupervisor] = {}
         self._backoff = backoff
         self._tasks: list[asyncio.Task[None]] = []
@@ -113,6 +115,19 @@ class Hub:
         if self.journal is not None and self.journal.quarantined is not None:
             # Already journaled (first row of the fresh journal): publish only.
             self.bus.publish(self.journal.quarantined)
+        if self.config.escalation is not None:
+            # Started by the hub itself, before any device, so that no hold-up is
+            # published before the engine listens. A refusal (SceneLocked) stops the start.
+            try:
+                self.escalation = await self._stack.enter_async_context(
+                    EscalationEngine(
+                        self.config, self.bus, journal=self.journal, plugins=self.plugins
+                    )
+                )
+            except BaseException:
+                await self._stack.aclose()
+                self.recorder = None
+                raise
         self._start_devices()
         self.plugins.hub_started(self.info)
         self.emit(HubStarted(site=self.config.site.name))

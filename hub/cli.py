@@ -182,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=20)
     p.add_argument("--json", action="store_true")
 
+    token = sub.add_parser("token", help="API tokens for contacts")
+    tsub = token.add_subparsers(dest="token_command", required=True)
+    p = tsub.add_parser("new", help="print a new bearer token and its token_sha256 line")
+    p.add_argument("contact", help="the contact id it is for")
+
     p = sub.add_parser("decode", help="decode raw panel bytes into events (JSON lines)")
     p.add_argument("protocol")
     p.add_argument("file", nargs="?", type=Path)
@@ -210,6 +215,10 @@ def main(
         if args.journal_command == "verify":
             return journal_verify_main(args.db, out, err)
         return journal_tail_main(args.db, args.n, out, err, args.json)
+    if args.command == "token":
+        from hub.http import token_new_main
+
+        return token_new_main(args.contact, out)
     if args.command == "decode":
         from plugins.panels.decode_cli import decode_main
 

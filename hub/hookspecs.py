@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import pluggy
 
 from hub.devices import DeviceType
+from hub.escalation.rules import Rule
 
 __all__ = ["PROJECT", "HubInfo", "hookimpl", "hookspec"]
 
@@ -83,4 +85,44 @@ def hub_stopping(info: HubInfo) -> None:
 
     Args:
         info: the same information as ``hub_started``.
+    """
+
+
+@hookspec
+def register_escalation_rules(register: Callable[[Rule], None]) -> None:
+    """Declare rules that turn bus events into escalations.
+
+    Called once when the escalation engine starts. The essential ``escalation`` plugin
+    registers the built-in rules (hold-up, duress and panic; burglary while armed;
+    tamper; link lost on a hold-up device). A plugin's rule can add escalations, never
+    remove one: the built-in rules are tried first.
+
+    Args:
+        register: call it once per ``hub.escalation.rules.Rule`` (a name, the event
+            classes it looks at, and a quick, I/O-free ``match`` function). A name
+            already registered is an error reported with both plugin names.
+
+    Returns:
+        Nothing; the return value is ignored.
+    """
+
+
+@hookspec
+def keep_recordings(camera: str, start: datetime, end: datetime, incident: str) -> None:
+    """Keep a camera's recordings of an incident window: the scene is preserved.
+
+    Called by the escalation engine right after a hold-up or duress opens an
+    escalation, once per camera covering the zone, while ``end`` may still be in the
+    future: keep what the camera records until then too. A camera plugin marks the
+    recordings (a Frigate retain flag, an NVR lock) so that its own retention does not
+    delete them until the scene is released. It must not do anything the shop can
+    see or hear (the hold-up is silent), and must return quickly: start the I/O in
+    the device's own task. An exception is reported and the other cameras are still
+    asked.
+
+    Args:
+        camera: the configured camera id; ignore ids that are not yours.
+        start: the start of the window (UTC), before the first signal.
+        end: the end of the window (UTC).
+        incident: the escalation id, to name the kept recordings after.
     """

@@ -20,6 +20,14 @@ One SQLite connection is owned by one dedicated writer thread, so the event loop
 waits on the disk. Readers (``verify_journal``, ``tail``, ``read_entries``) open their
 own read-only connections and can run while the hub writes.
 
+Sealing (``Journal.seal``): after a hold-up, the escalation engine seals the incident's
+segment: a row in the ``seals`` table names the incident, the first and last seq of the
+segment and the chain hash at its last row, written by the same writer thread so it
+sits exactly between two appends. The engine keeps a copy of each seal in its outbox, a
+second file: rewriting the journal from the incident on then disagrees with a record
+outside it. The table is append-only like ``events`` (triggers), is created on open
+for journals made before it existed, and changes nothing else in the format.
+
 A file that is not a journal (random bytes, a damaged SQLite file, another program's
 database) raises ``JournalError`` with one line naming the file and the cause.
 ``open_or_quarantine`` is what the hub uses: it sets such a file aside under a new
@@ -55,6 +63,7 @@ __all__ = [
     "JournalEntry",
     "JournalError",
     "JournalQuarantined",
+    "JournalSeal",
     "VerifyResult",
     "canonical_payload",
     "chain_hash",
@@ -63,6 +72,7 @@ __all__ = [
     "open_or_quarantine",
     "quarantine_file",
     "read_entries",
+    "read_seals",
     "tail",
     "verify_journal",
 ]
@@ -97,6 +107,21 @@ BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
 CREATE TRIGGER events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
 INSERT INTO meta (key, value) VALUES ('format', '{FORMAT_VERSION}'), ('chain', '{_CHAIN_RECIPE}');
+"""
+
+_SEALS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS seals (
+    id        INTEGER PRIMARY KEY,
+    incident  TEXT    NOT NULL,
+    sealed_at TEXT    NOT NULL,
+    first_seq INTEGER NOT NULL,
+    last_seq  INTEGER NOT NULL,
+    hash      TEXT    NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS seals_no_update BEFORE UPDATE ON seals
+BEGIN SELECT RAISE(ABORT, 'seals are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS seals_no_delete BEFORE DELETE ON seals
+BEGIN SELECT RAISE(ABORT, 'seals are append-only'); END;
 """
 
 # SQLite primary result codes (the low byte of an extended code).
@@ -247,6 +272,36 @@ def _entry(row: tuple[Any, ...]) -> JournalEntry:
         prev_hash=str(prev_hash),
         hash=str(hash_),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class JournalSeal:
+    """The journal segment of one incident, sealed.
+
+    Attributes:
+        incident: the incident (escalation) id.
+        sealed_at: when the seal was written (ISO 8601, UTC).
+        first_seq: the first row of the segment (the first row at or after the start
+            of the incident window; ``last_seq + 1`` when the window holds no row).
+        last_seq: the last row written when the seal was made (0 for an empty journal).
+        hash: the chain hash of row ``last_seq`` (the genesis hash for an empty one).
+    """
+
+    incident: str
+    sealed_at: str
+    first_seq: int
+    last_seq: int
+    hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (the outbox keeps a copy)."""
+        return {
+            "incident": self.incident,
+            "sealed_at": self.sealed_at,
+            "first_seq": self.first_seq,
+            "last_seq": self.last_seq,
+            "hash": self.hash,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,6 +581,26 @@ def verify_journal(path: Path) -> VerifyResult:
     return result
 
 
+def read_seals(path: Path) -> list[JournalSeal]:
+    """Every seal of the journal, oldest first (none for a journal never sealed).
+
+    Raises:
+        JournalError: the file is missing, unreadable or not a journal.
+    """
+    with _reading(path) as conn:
+        try:
+            if not conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'seals'"
+            ).fetchone():
+                return []
+            rows = conn.execute(
+                "SELECT incident, sealed_at, first_seq, last_seq, hash FROM seals ORDER BY id"
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise _sqlite_error(path, "cannot read", exc) from exc
+    return [JournalSeal(str(i), str(t), int(f), int(last), str(h)) for i, t, f, last, h in rows]
+
+
 def _verify_until(path: Path, stop: threading.Event) -> VerifyResult | None:
     with _reading(path) as conn:
         return _verify(conn, path, stop)
@@ -621,6 +696,7 @@ class Journal:
                     f"INSERT INTO meta (key, value) VALUES ('created', '{created}');COMMIT;"
                 )
             meta = _read_meta(conn, path)
+            conn.executescript(f"BEGIN IMMEDIATE;{_SEALS_SCHEMA}COMMIT;")
             last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         except sqlite3.Error as exc:
             conn.close()
@@ -697,6 +773,60 @@ class Journal:
             raise _sqlite_error(self.path, "append failed", exc) from exc
         self._next_seq, self._prev_hash = seq, prev
         return [row[0] for row in rows]
+
+    async def seal(self, incident: str, since: datetime | None = None) -> JournalSeal:
+        """Seal the journal segment of ``incident``, up to the last row written.
+
+        The seal is written by the writer thread, between two appends, so its hash is
+        exactly the chain hash of its ``last_seq``.
+
+        Args:
+            incident: the incident (escalation) id.
+            since: the start of the incident window: the segment begins at the first
+                row whose event time is at or after it (None: at the last row).
+
+        Raises:
+            JournalError: the seal could not be written.
+        """
+        return await self._call(lambda: self._seal_sync(incident, since))
+
+    def _seal_sync(self, incident: str, since: datetime | None) -> JournalSeal:
+        conn = self._conn
+        if conn is None:
+            raise JournalError(self.path, "the journal is closed")
+        last_seq, last_hash = self._next_seq - 1, self._prev_hash
+        first_seq = last_seq if last_seq > 0 else 1
+        sealed_at = datetime.now(UTC).isoformat()
+        try:
+            if since is not None:
+                first_seq = last_seq + 1
+                rows = conn.execute(
+                    "SELECT seq, time FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT 100000",
+                    (last_seq,),
+                )
+                for seq, time in rows:
+                    try:
+                        at = datetime.fromisoformat(str(time))
+                    except ValueError:
+                        continue
+                    if at.tzinfo is None:
+                        at = at.replace(tzinfo=UTC)
+                    if at < since:
+                        break
+                    first_seq = int(seq)
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "INSERT INTO seals (incident, sealed_at, first_seq, last_seq, hash)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (incident, sealed_at, first_seq, last_seq, last_hash),
+            )
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise _sqlite_error(self.path, "seal failed", exc) from exc
+        return JournalSeal(incident, sealed_at, first_seq, last_seq, last_hash)
 
     async def close(self) -> None:
         """Stop the background check and close the connection; safe to call twice."""

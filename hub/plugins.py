@@ -25,6 +25,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import ModuleType
 from typing import Any, TextIO
 
@@ -32,6 +33,7 @@ import pluggy
 
 from hub import hookspecs
 from hub.devices import DeviceType
+from hub.escalation.rules import Rule
 from hub.hookspecs import PROJECT, HubInfo
 
 __all__ = [
@@ -265,3 +267,41 @@ class PluginManager:
     def hub_stopping(self, info: HubInfo) -> None:
         """Tell every plugin the hub is stopping; a failing plugin is logged, not fatal."""
         self._notify("hub_stopping", info=info)
+
+    def escalation_rules(self) -> list[Rule]:
+        """The escalation rules the plugins declare, essential plugins' first.
+
+        Each plugin's hook is called on its own, so a failure or a duplicate name is
+        reported against the right plugin and the other rules still count.
+        """
+        rules: list[tuple[bool, Rule]] = []
+        owners: dict[str, str] = {}
+        for plugin_name, function in self._per_plugin("register_escalation_rules"):
+            record = self._records.get(plugin_name)
+            essential = record is not None and record.essential
+
+            def register(
+                rule: Rule, _plugin: str = plugin_name, _essential: bool = essential
+            ) -> None:
+                if not isinstance(rule, Rule):
+                    raise TypeError(f"expected a Rule, got {type(rule).__name__}")
+                if rule.name in owners:
+                    raise ValueError(
+                        f"escalation rule {rule.name!r} is already registered by"
+                        f" plugin {owners[rule.name]}"
+                    )
+                owners[rule.name] = _plugin
+                rules.append((_essential, rule))
+
+            try:
+                function(register=register)
+            except Exception as exc:
+                self._error(plugin_name, f"register_escalation_rules failed: {exc}")
+        return [rule for essential, rule in rules if essential] + [
+            rule for essential, rule in rules if not essential
+        ]
+
+    def keep_recordings(self, camera: str, start: datetime, end: datetime, incident: str) -> None:
+        """Ask the camera plugins to keep a window of recordings; a failing plugin is
+        logged, the others are still asked."""
+        self._notify("keep_recordings", camera=camera, start=start, end=end, incident=incident)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import shutil
@@ -154,3 +155,35 @@ def test_log_redaction_hides_secrets_in_messages_arguments_and_tracebacks() -> N
     assert "hunter2-broker" not in text
     assert text.count("***") >= 3
     assert len(text.splitlines()) >= 3
+
+
+def test_decode_prints_json_lines_and_reports_garbage(tmp_path: Path) -> None:
+    from plugins.panels.contact_id import encode_contact_id
+
+    good = encode_contact_id("1234", 1, 122, 1, 5)
+    capture = tmp_path / "capture.txt"
+    capture.write_bytes(b"garbage line\n" + good.encode() + b"\n")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["decode", "contact-id", str(capture)], out, err) == 0
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(e["kind"], e["restore"]) for e in events] == [("holdup", False)]
+    assert err.getvalue().strip()
+
+
+def test_decode_missing_file_and_unknown_protocol(tmp_path: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["decode", "contact-id", str(tmp_path / "none.bin")], out, err) == 2
+    assert "none.bin" in err.getvalue()
+    capture = tmp_path / "empty.bin"
+    capture.write_bytes(b"")
+    assert main(["decode", "x-10", str(capture)], out, err) == 2
+
+
+def test_token_new_prints_a_token_and_its_hash() -> None:
+    import hashlib
+
+    out = io.StringIO()
+    assert main(["token", "new", "referent-37"], out, io.StringIO()) == 0
+    text = out.getvalue()
+    token = next(w for w in text.split() if w.startswith("ecrin_"))
+    assert f"token_sha256: {hashlib.sha256(token.encode()).hexdigest()}" in text

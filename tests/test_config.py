@@ -131,7 +131,7 @@ def test_example_is_valid_and_realistic(example: Path) -> None:
     assert config.secret_values == frozenset({"change-me-to-a-long-random-password"})
     assert config.journal.path == example.parent / "ecrin-journal.db"
     assert config.contacts == ()
-    assert dict(config.escalation) == {}
+    assert config.escalation is None  # `escalation: {}`: none configured
     assert config.plugins.disable == ()
 
 
@@ -496,8 +496,8 @@ mqtt: {{host: broker.local, username: ecrin, password: plain, tls: true, client_
 plugins: {{disable: [ad2, sia-dc09]}}
 journal: {{path: {other}}}
 contacts:
-  - {{name: Référent sûreté, url: https://example.org/hook}}
-escalation: {{deadline_seconds: 60}}
+  - {{id: referent-37, name: Référent sûreté, role: local_referent}}
+escalation: {{ladder: [{{contacts: [referent-37], ack_deadline: 60}}]}}
 """,
     )
     config = load(path)
@@ -512,10 +512,14 @@ escalation: {{deadline_seconds: 60}}
     )
     assert config.plugins.disable == ("ad2", "sia-dc09")
     assert config.journal.path == other
-    assert [dict(c) for c in config.contacts] == [
-        {"name": "Référent sûreté", "url": "https://example.org/hook"}
+    assert [(c.id, c.name, c.role.value) for c in config.contacts] == [
+        ("referent-37", "Référent sûreté", "local_referent")
     ]
-    assert dict(config.escalation) == {"deadline_seconds": 60}
+    assert config.escalation is not None
+    assert [(t.contacts, t.ack_deadline) for t in config.escalation.ladder] == [
+        (("referent-37",), 60.0)
+    ]
+    assert config.escalation.outbox_path == tmp_path / "ecrin-outbox.db"
 
 
 def test_relative_journal_path_is_beside_the_config(
@@ -551,7 +555,10 @@ escalation: [1]
         f"{path}:10:40: mqtt.tls: expected true or false, got a string ('no')",
         f"{path}:11:20: plugins.disable: expected a list, got a string ('ad2')",
         f"{path}:12:10: journal: expected a mapping, got a list",
-        f"{path}:13:23: contacts[1]: expected a mapping, got a string ('referent')",
+        f"{path}:13:12: contacts[0].id: required key is missing",
+        f"{path}:13:12: contacts[0].role: required key is missing",
+        f"{path}:13:23: contacts[1]: expected a mapping with id, name and role,"
+        " got a string ('referent')",
         f"{path}:14:13: escalation: expected a mapping, got a list",
     ]
 
@@ -764,9 +771,9 @@ cameras:
 
 
 def test_recursive_alias_is_an_error(tmp_path: Path) -> None:
-    path = write(tmp_path, SITE + "escalation: &e {again: *e}\n")
+    path = write(tmp_path, SITE + "devices: &e [*e]\n")
     assert issues(path) == [
-        f"{path}:9:13: escalation.again: an alias refers to the mapping or list that contains it"
+        f"{path}:9:10: devices[0]: an alias refers to the mapping or list that contains it"
     ]
 
 

@@ -38,12 +38,14 @@ def check_config_main(
         for issue in exc.issues:
             print(issue, file=err)
         return 1
-    summary = ", ".join(
-        (
-            _count(len(config.zones), "zone"),
-            _count(len(config.devices), "device"),
-            _count(len(config.cameras), "camera"),
-        )
-    )
+    parts = [
+        _count(len(config.zones), "zone"),
+        _count(len(config.devices), "device"),
+        _count(len(config.cameras), "camera"),
+    ]
+    if config.escalation is not None:
+        parts.append(_count(len(config.contacts), "contact"))
+        parts.append(_count(len(config.escalation.ladder), "escalation tier"))
+    summary = ", ".join(parts)
     print(f"{path}: valid: {summary}", file=out)
     return 0

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, Final
+from typing import Final
 
+from hub.config.escalation import read_contacts, read_escalation
 from hub.config.fields import Section, as_map
 from hub.config.issues import ConfigError, ConfigIssue, IssueLog
 from hub.config.model import Config
@@ -29,7 +29,7 @@ from hub.config.sections import (
     read_zones,
 )
 from hub.devices import DeviceType
-from hub.yamlsource import INVALID, ROOT_PATH, Mark, YMap, YScalar, YSeq, read_yaml, to_plain
+from hub.yamlsource import INVALID, ROOT_PATH, Mark, YMap, YScalar, YSeq, read_yaml
 
 __all__ = ["TOP_KEYS", "disabled_plugins", "load_config"]
 
@@ -47,17 +47,11 @@ TOP_KEYS: Final = (
 )
 
 
-def _contacts(ctx: Context, top: Section) -> tuple[Mapping[str, Any], ...]:
-    """``contacts:`` is a list of mappings; their keys belong to the escalation settings."""
-    contacts: list[Mapping[str, Any]] = []
-    for index, item in enumerate(top.sequence("contacts")):
-        ymap = as_map(ctx.log, item, f"contacts[{index}]")
-        if ymap is not None:
-            contacts.append(MappingProxyType(to_plain(ymap)))
-    return tuple(contacts)
-
-
-def _read(ctx: Context, root: YMap, path: Path, secrets: SecretStore) -> Config:
+def _read(
+    ctx: Context, root: YMap, path: Path, secrets: SecretStore
+) -> tuple[Config, list[ConfigIssue]]:
+    """The configuration, and the issues found in other files it names (the
+    high-stock calendar)."""
     top = Section(ctx.log, root, "", TOP_KEYS, required=("site", "zones"))
     site = read_site(ctx, top.get("site"))
     zone_nodes = top.sequence("zones")
@@ -67,21 +61,25 @@ def _read(ctx: Context, root: YMap, path: Path, secrets: SecretStore) -> Config:
     zones = read_zones(ctx, zone_nodes)
     devices = read_devices(ctx, top.sequence("devices"))
     cameras = read_cameras(ctx, top.sequence("cameras"))
-    escalation = top.mapping("escalation")
-    return Config(
+    contacts = read_contacts(ctx.log, top.sequence("contacts"))
+    escalation, other_issues = read_escalation(
+        ctx.log, top.mapping("escalation"), ctx.config_dir, contacts
+    )
+    config = Config(
         path=path,
         site=site,
         zones=zones,
         devices=devices,
         cameras=cameras,
-        contacts=_contacts(ctx, top),
-        escalation=MappingProxyType(to_plain(escalation) if escalation is not None else {}),
+        contacts=contacts,
+        escalation=escalation,
         http=read_http(ctx, top.mapping("http")),
         mqtt=read_mqtt(ctx, top.mapping("mqtt")),
         plugins=read_plugins(ctx, top.mapping("plugins")),
         journal=read_journal(ctx, top.mapping("journal")),
         secret_values=frozenset(secrets.used),
     )
+    return config, other_issues
 
 
 def load_config(path: Path, device_types: Mapping[str, DeviceType]) -> Config:
@@ -98,7 +96,7 @@ def load_config(path: Path, device_types: Mapping[str, DeviceType]) -> Config:
 
     Raises:
         ConfigError: with every problem found, in file order (the secrets file's
-            after the configuration's).
+            and the high-stock calendar's after the configuration's).
     """
     path = Path(path)
     display = str(path)
@@ -109,15 +107,16 @@ def load_config(path: Path, device_types: Mapping[str, DeviceType]) -> Config:
     for problem in problems:
         log.add(problem.mark, problem.path, problem.reason)
     config: Config | None = None
+    other_issues: list[ConfigIssue] = []
     if root is None and not problems:
         log.add(Mark(1, 1), ROOT_PATH, "the file is empty: expected a mapping with site and zones")
     elif root is not None:
         ymap = as_map(log, root, ROOT_PATH, "a mapping with site, zones, devices and cameras")
         if ymap is not None:
             ctx = Context(log, device_types, path.absolute().parent)
-            config = _read(ctx, ymap, path, secrets)
+            config, other_issues = _read(ctx, ymap, path, secrets)
     issues: list[ConfigIssue] = sorted(
-        log.issues + secrets.issues,
+        log.issues + secrets.issues + other_issues,
         key=lambda i: (i.file != display, i.file, i.line, i.column),
     )
     if issues or config is None:

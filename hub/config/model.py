@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from hub.config.escalation import EscalationSettings
 from hub.devices import ZoneMap
+from hub.escalation.model import Contact
 
 __all__ = [
     "CameraConfig",
@@ -173,8 +175,9 @@ class Config:
         zones: the shop's zones, in file order.
         devices: panels, bridges and other non-camera devices.
         cameras: the cameras.
-        contacts: the escalation contacts (validated by the escalation settings).
-        escalation: the escalation settings (validated by the escalation settings).
+        contacts: the people and services escalations can be addressed to.
+        escalation: the ladder, high-stock periods, outbox and delivery settings;
+            None when the shop configures no escalation.
         http: the HTTP server.
         mqtt: the MQTT broker, or None when the shop has none.
         plugins: plugins to leave out.
@@ -188,8 +191,8 @@ class Config:
     zones: tuple[Zone, ...]
     devices: tuple[DeviceConfig, ...] = ()
     cameras: tuple[CameraConfig, ...] = ()
-    contacts: tuple[Mapping[str, Any], ...] = ()
-    escalation: Mapping[str, Any] = field(default_factory=dict)
+    contacts: tuple[Contact, ...] = ()
+    escalation: EscalationSettings | None = None
     http: HttpConfig = field(default_factory=HttpConfig)
     mqtt: MqttConfig | None = None
     plugins: PluginsConfig = field(default_factory=PluginsConfig)
@@ -199,6 +202,10 @@ class Config:
     def zone(self, zone_id: str) -> Zone | None:
         """The zone with that id, or None."""
         return next((z for z in self.zones if z.id == zone_id), None)
+
+    def contact(self, contact_id: str) -> Contact | None:
+        """The contact with that id, or None."""
+        return next((c for c in self.contacts if c.id == contact_id), None)
 
     @property
     def device_ids(self) -> tuple[str, ...]:

@@ -108,10 +108,15 @@ class Escalation:
         signals: how many signals were folded into it.
         high_stock: the high-stock period in force when it opened, if any.
         created_at, updated_at: times (UTC).
-        deadline: when the current tier's acknowledgement deadline passes (None once
-            acknowledged or at the last tier).
+        deadline: when the ladder next acts on its own: the current tier's
+            acknowledgement deadline, or at the last tier the next reminder (None once
+            acknowledged, or when no reminder is left).
         acknowledged_by, acknowledged_at, resolved_by, resolved_at: who and when.
         scene_sealed: the scene is preserved (hold-up) until released.
+        revision: grows by one at every change that is delivered; a receiver keeps
+            the highest it has seen (deliveries can arrive out of order).
+        signalled_at: when the first signal happened, by the device's clock (None for
+            escalations stored before this field existed).
     """
 
     id: str
@@ -138,6 +143,8 @@ class Escalation:
     resolved_by: str | None = None
     resolved_at: datetime | None = None
     scene_sealed: bool = False
+    revision: int = 0
+    signalled_at: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used by the API, the page and (with the tier) the webhooks."""
@@ -154,17 +161,59 @@ class Escalation:
             out[name] = value
         return out
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Escalation:
+        """Rebuild an escalation from ``to_dict`` output (the outbox stores that form).
+
+        Unknown keys are ignored and missing optional ones take their defaults, so an
+        outbox written by another version still loads.
+
+        Raises:
+            ValueError: a required field is missing or a value does not fit.
+        """
+        kwargs: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.name not in data:
+                continue
+            value = data[f.name]
+            kind = str(f.type)
+            if value is None:
+                kwargs[f.name] = None
+            elif "datetime" in kind:
+                kwargs[f.name] = datetime.fromisoformat(value)
+            elif "tuple" in kind:
+                kwargs[f.name] = tuple(value)
+            elif kind == "Priority":
+                kwargs[f.name] = Priority(value)
+            elif kind == "Status":
+                kwargs[f.name] = Status(value)
+            else:
+                kwargs[f.name] = value
+        try:
+            return cls(**kwargs)
+        except TypeError as exc:
+            raise ValueError(f"not an escalation: {exc}") from exc
+
 
 @dataclass(frozen=True, slots=True)
 class EscalationChange:
     """A change pushed to live streams (SSE): what happened and the new snapshot.
 
     ``what`` is one of ``created``, ``escalated`` (moved up a tier), ``repeated`` (a
-    signal was folded in), ``acknowledged``, ``resolved``, ``delivery_failed``.
+    signal was folded in), ``reminded`` (the last tier was reminded), ``acknowledged``,
+    ``resolved``, ``scene_released``, ``delivery_failed``.
+
+    Attributes:
+        what: see above.
+        escalation: the escalation as it is after the change.
+        contact: for ``delivery_failed``, the contact whose delivery failed.
+        reason: for ``delivery_failed``, one line saying why and whether it is retried.
     """
 
     what: str
     escalation: Escalation
+    contact: str | None = None
+    reason: str = ""
 
 
 class EscalationError(Exception):

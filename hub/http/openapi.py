@@ -59,6 +59,8 @@ _ESCALATION_EXAMPLE: Final = {
     "resolved_by": None,
     "resolved_at": None,
     "scene_sealed": True,
+    "revision": 1,
+    "signalled_at": "2025-02-14T15:02:10.950000+00:00",
 }
 
 
@@ -107,6 +109,15 @@ def _schemas() -> dict[str, Any]:
                 "resolved_by": _STRING_OR_NULL,
                 "resolved_at": _DATETIME_OR_NULL,
                 "scene_sealed": {"type": "boolean"},
+                "revision": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Grows at every change; keep the highest seen.",
+                },
+                "signalled_at": {
+                    **_DATETIME_OR_NULL,
+                    "description": "When the first signal happened, by the device's clock.",
+                },
             },
             "examples": [_ESCALATION_EXAMPLE],
         },
@@ -344,11 +355,12 @@ def _paths() -> dict[str, Any]:
                 "description": (
                     "First a `retry:` line, then one `current` event per open escalation "
                     "(oldest first), then one event per change: `created`, `escalated`, "
-                    "`repeated`, `acknowledged`, `resolved`, `delivery_failed`. Each "
-                    "event has `event:`, `id:` (`<escalation id>@<updated_at>`) and one "
-                    "`data:` line holding an Escalation as JSON. A `: heartbeat` comment "
-                    "is sent after 15 s without an event. A client that reconnects gets "
-                    "the open escalations again; `Last-Event-ID` is not used."
+                    "`repeated`, `reminded`, `acknowledged`, `resolved`, "
+                    "`scene_released`, `delivery_failed`. Each event has `event:`, `id:` "
+                    "(`<escalation id>@<revision>`) and one `data:` line holding an "
+                    "Escalation as JSON. A `: heartbeat` comment is sent after 15 s "
+                    "without an event. A client that reconnects gets the open "
+                    "escalations again; `Last-Event-ID` is not used."
                 ),
                 "security": _VIEWER,
                 "responses": {
@@ -380,15 +392,18 @@ def _paths() -> dict[str, Any]:
         },
         "/api/v1/escalations/{id}/ack": _action(
             "Acknowledge: the referent has it in hand; the ladder stops",
-            "Needs the referent scope: an installer cannot stop a ladder. Replaying it "
-            "returns the same escalation and changes nothing. A resolved escalation "
-            "cannot be acknowledged (409).",
+            "Needs the referent scope, and the escalation must have been addressed to "
+            "the caller: an installer cannot stop a ladder. Replaying it returns the "
+            "same escalation and changes nothing. An escalation already resolved, or "
+            "already acknowledged by another referent, cannot be acknowledged (409).",
             _REFERENT_ONLY,
             {"409": _r("Conflict")},
         ),
         "/api/v1/escalations/{id}/resolve": _action(
             "Resolve: the incident is closed",
-            "Replaying it returns the same escalation and changes nothing.",
+            "A referent it was addressed to, or an installer; an installer cannot close "
+            "a life-safety escalation nobody has acknowledged (403). Replaying it "
+            "returns the same escalation and changes nothing.",
             _VIEWER,
             {},
         ),
@@ -396,9 +411,10 @@ def _paths() -> dict[str, Any]:
             "Release the preserved scene",
             "An installer, or a referent the escalation was addressed to, lifts the "
             "preservation of the scene (journal seal, kept recordings, refused "
-            "configuration changes).",
+            "configuration changes). Replaying it changes nothing; an escalation that "
+            "preserved no scene (not a hold-up or duress) answers 409.",
             _VIEWER,
-            {},
+            {"409": _r("Conflict")},
         ),
         OPENAPI_PATH: {
             "get": {

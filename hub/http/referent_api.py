@@ -55,7 +55,7 @@ def _quote(text: str) -> str:
 
 
 def _event_id(escalation: Escalation) -> str:
-    return f"{escalation.id}@{escalation.updated_at.isoformat()}"
+    return f"{escalation.id}@{escalation.revision}"
 
 
 def _json(data: Any) -> web.Response:

@@ -130,6 +130,14 @@ def _open_reason(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+def _close_when_opened(opening: asyncio.Future[serial.SerialBase]) -> None:
+    """Close a port whose opening finished after its caller gave up."""
+    if opening.cancelled() or opening.exception() is not None:
+        return
+    with contextlib.suppress(OSError, serial.SerialException):
+        opening.result().close()
+
+
 def _direct_fd(port: serial.SerialBase) -> int | None:
     """The descriptor to read directly, or None when the handler must do the reading.
 
@@ -214,21 +222,30 @@ class SerialLink:
         """
         if self._port is not None:
             return
+        opening = asyncio.ensure_future(asyncio.to_thread(_open_port, self.config))
         try:
-            port = await asyncio.to_thread(_open_port, self.config)
+            port = await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            # The thread goes on and may still open the port: close it when it does, or
+            # its exclusive lock would refuse the next attempt.
+            opening.add_done_callback(_close_when_opened)
+            raise
         except (serial.SerialException, OSError, ValueError) as exc:
-            error = OSError(f"{self.name}: cannot open: {_open_reason(exc)}")
-            error.errno = getattr(exc, "errno", None)
-            raise error from exc
+            raise self._open_error(exc) from exc
+        fd = _direct_fd(port)
+        if fd is not None:
+            try:
+                _make_nonblocking(fd)
+            except (OSError, termios.error) as exc:
+                port.close()
+                raise self._open_error(exc) from exc
         loop = asyncio.get_running_loop()
         self._port = port
+        self._fd = fd
         self._failure = None
         self._writes = asyncio.Queue(self._write_queue_size)
         self._rx = None
-        self._fd = _direct_fd(port)
-        if self._fd is not None:
-            _make_nonblocking(self._fd)
-        else:
+        if fd is None:
             self._rx = asyncio.Queue()
             self._stop_thread = threading.Event()
             self._thread = threading.Thread(
@@ -240,6 +257,11 @@ class SerialLink:
             self._thread.start()
         self._writer = asyncio.create_task(self._write_loop(), name=f"write {self.name}")
         log.info("%s: open (%s)", self.name, self.config.describe())
+
+    def _open_error(self, exc: BaseException) -> OSError:
+        error = OSError(f"{self.name}: cannot open: {_open_reason(exc)}")
+        error.errno = getattr(exc, "errno", None)
+        return error
 
     async def close(self) -> None:
         """Stop the writer, fail pending writes, release the port. Never raises."""

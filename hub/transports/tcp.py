@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Awaitable, Callable
 
 from hub.transports.link import LinkDown
@@ -24,6 +25,14 @@ log = logging.getLogger(__name__)
 ConnectionHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 _READ_CHUNK = 4096
+
+
+def _reason(exc: OSError) -> str:
+    """The system's short text for the error (asyncio wraps it in long sentences that
+    repeat the address)."""
+    if isinstance(exc.errno, int) and exc.errno > 0:
+        return os.strerror(exc.errno)
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 class TcpLink:
@@ -71,8 +80,7 @@ class TcpLink:
                 f"{self.name}: cannot connect: no answer within {self.connect_timeout:g} s"
             ) from exc
         except OSError as exc:
-            reason = exc.strerror or str(exc) or type(exc).__name__
-            error = OSError(f"{self.name}: cannot connect: {reason}")
+            error = OSError(f"{self.name}: cannot connect: {_reason(exc)}")
             error.errno = exc.errno
             raise error from exc
         self._reader, self._writer = reader, writer
@@ -165,9 +173,8 @@ class TcpServer:
         try:
             self._server = await asyncio.start_server(self._serve, self.host, self.requested_port)
         except OSError as exc:
-            reason = exc.strerror or str(exc)
             error = OSError(
-                f"{self.name}: cannot listen on {self.host}:{self.requested_port}: {reason}"
+                f"{self.name}: cannot listen on {self.host}:{self.requested_port}: {_reason(exc)}"
             )
             error.errno = exc.errno
             raise error from exc

@@ -1,4 +1,4 @@
-"""Alarm panel protocols: Contact ID receivers, DSC IT-100, AlarmDecoder, SIA DC-09.
+"""Alarm panel protocols: Contact ID, DSC IT-100 and Envisalink, AlarmDecoder, SIA DC-09.
 
 The plugin declares one device type per protocol, all in the ``panel`` category. The
 settings below are the whole of what an installer can set; each has a default where
@@ -16,7 +16,13 @@ from hub.hookspecs import hookimpl
 from hub.schema import Schema, Setting
 from hub.transports.serial import PARITIES
 from plugins.panels.contact_id import LINE_FORMATS
-from plugins.panels.devices import Ad2Panel, ContactIdReceiver, It100Panel, SiaDc09Receiver
+from plugins.panels.devices import (
+    Ad2Panel,
+    ContactIdReceiver,
+    EnvisalinkPanel,
+    It100Panel,
+    SiaDc09Receiver,
+)
 from plugins.panels.sia_dc09 import DEFAULT_WINDOW
 
 __all__ = ["DEVICE_TYPES", "device_types", "register_device_types", "serial_schema"]
@@ -57,7 +63,7 @@ def serial_schema(*, baudrate: int, supervision: float) -> dict[str, Setting]:
             default=30.0,
             minimum=0.1,
             maximum=3600.0,
-            help="longest wait between two attempts to reopen a lost port, seconds",
+            help="longest wait between two attempts to reopen a lost link, seconds",
         ),
         "bad_frame_burst": Setting(
             int,
@@ -90,6 +96,26 @@ def _it100_schema() -> Schema:
     schema["status_request"] = Setting(
         bool, default=True, help="ask for a status report (001) when the link opens"
     )
+    return schema
+
+
+def _envisalink_schema() -> Schema:
+    serial = serial_schema(baudrate=9600, supervision=90.0)
+    schema: dict[str, Setting] = {
+        "host": Setting(str, required=True, help="the Envisalink's IP address or name"),
+        "port": Setting(int, default=4025, minimum=1, maximum=65535, help="the TPI port (4025)"),
+        "password": Setting(
+            str, required=True, help="the TPI password (the Envisalink's web password); use !secret"
+        ),
+        "connect_timeout": Setting(
+            float, default=10.0, minimum=0.1, help="seconds to wait for the connection"
+        ),
+    }
+    for key in ("supervision_interval", "reconnect_max", "bad_frame_burst", "bad_frame_window"):
+        schema[key] = serial[key]
+    it100 = _it100_schema()
+    schema["poll_interval"] = it100["poll_interval"]
+    schema["status_request"] = it100["status_request"]
     return schema
 
 
@@ -175,6 +201,13 @@ def device_types() -> list[DeviceType]:
             factory=It100Panel,
             schema=_it100_schema(),
             description="DSC PowerSeries panel through an IT-100 RS-232 interface",
+            category="panel",
+        ),
+        DeviceType(
+            name="envisalink",
+            factory=EnvisalinkPanel,
+            schema=_envisalink_schema(),
+            description="DSC PowerSeries panel through an Envisalink (TPI on TCP port 4025)",
             category="panel",
         ),
         DeviceType(

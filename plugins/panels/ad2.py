@@ -20,6 +20,7 @@ DSC). ``0`` is clear, ``-`` means the firmware does not report the bit.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hub.events import AlarmKind, AlarmSignal, Event
@@ -28,6 +29,7 @@ from plugins.panels.framing import Line, LineDecoder
 from plugins.panels.panel_events import ExpanderReport, KeypadState, RfReport
 
 __all__ = [
+    "KEYPAD_BITS",
     "PROTOCOL",
     "Ad2Decoder",
     "Ad2Error",
@@ -36,6 +38,7 @@ __all__ = [
     "LrrMessage",
     "OtherMessage",
     "RfxMessage",
+    "ad2_keypad_markdown",
     "encode_ad2_expander",
     "encode_ad2_keypad",
     "encode_ad2_lrr",
@@ -61,6 +64,19 @@ _EXPANDER = re.compile(
 )
 _RFX = re.compile(r"!RFX:(?P<serial>\d{1,10}),(?P<status>[0-9A-Fa-f]{1,2})")
 _OTHER = re.compile(r"![ -~]{1,200}")
+
+#: Keypad bitfield positions (1-based) the hub reads, and the field each one sets.
+KEYPAD_BITS: Mapping[int, str] = {
+    1: "ready",
+    2: "armed_away",
+    3: "armed_home",
+    7: "zone_bypassed",
+    8: "ac_power",
+    10: "alarm_event_occurred",
+    11: "alarm_sounding",
+    12: "battery_low",
+    14: "fire",
+}
 
 #: v1 LRR event types the hub understands (the rest are kept as ``other``).
 _LRR_V1_KINDS = {"ALARM_PANIC": AlarmKind.PANIC}
@@ -175,17 +191,9 @@ def parse_ad2_message(line: bytes | str) -> Ad2Message:
     text = line.decode("latin-1") if isinstance(line, bytes) else line
     text = text.rstrip("\r\n")
     if (m := _KEYPAD.fullmatch(text)) is not None:
-        bits = m["bits"]
+        flags = {name: _bit(m["bits"], pos) for pos, name in KEYPAD_BITS.items()}
         return KeypadMessage(
-            ready=_bit(bits, 1),
-            armed_away=_bit(bits, 2),
-            armed_home=_bit(bits, 3),
-            zone_bypassed=_bit(bits, 7),
-            ac_power=_bit(bits, 8),
-            alarm_event_occurred=_bit(bits, 10),
-            alarm_sounding=_bit(bits, 11),
-            battery_low=_bit(bits, 12),
-            fire=_bit(bits, 14),
+            **flags,
             numeric_code=m["code"],
             panel_data=m["raw"],
             text=m["alpha"].strip(),
@@ -390,6 +398,13 @@ class Ad2Decoder(LineDecoder):
                 protocol=PROTOCOL,
             )
         ]
+
+
+def ad2_keypad_markdown() -> str:
+    """The keypad bits the hub reads, as printed in docs/protocols/ad2.md."""
+    rows = ["| Position | Field |", "|---|---|"]
+    rows += [f"| {pos} | `{name}` |" for pos, name in KEYPAD_BITS.items()]
+    return "\n".join(rows)
 
 
 # --- encoders for simulators -----------------------------------------------------------

@@ -30,10 +30,17 @@ from hub.events import AlarmKind, AlarmSignal, Event
 from hub.transports.link import LinkDown, StreamLink
 from hub.transports.serial import SerialConfig, SerialLink
 from hub.transports.supervision import LineQuality, LinkHealth, StreamSupervisor
-from hub.transports.tcp import TcpServer
+from hub.transports.tcp import TcpLink, TcpServer
 from plugins.panels.ad2 import Ad2Decoder
 from plugins.panels.contact_id import ContactIdLineDecoder
-from plugins.panels.dsc_it100 import It100Decoder, it100_poll, it100_status_request
+from plugins.panels.dsc_it100 import (
+    It100Decoder,
+    It100Error,
+    encode_it100,
+    it100_poll,
+    it100_status_request,
+    parse_it100_frame,
+)
 from plugins.panels.panel_events import PanelReply
 from plugins.panels.sia_dc09 import DEFAULT_WINDOW, Dc09StreamDecoder
 
@@ -41,7 +48,9 @@ __all__ = [
     "LINE_QUALITY_CODE",
     "Ad2Panel",
     "ContactIdReceiver",
+    "EnvisalinkPanel",
     "It100Panel",
+    "LoginRefused",
     "PanelCounters",
     "SiaDc09Receiver",
     "StreamPanel",
@@ -134,7 +143,7 @@ class StreamPanel:
             self.feed,
             reconnect_initial=min(RECONNECT_INITIAL, self.reconnect_max),
             reconnect_max=self.reconnect_max,
-            on_reopen=self.link_up.set,
+            on_reopen=self.link_opened,
             logger=self.log,
         )
         self._side_tasks: list[asyncio.Task[None]] = []
@@ -181,7 +190,7 @@ class StreamPanel:
         """Open the link; ``OSError`` (naming the port and the reason) when it cannot."""
         await self.link.open()
         self.health.restored()  # silence is measured from now
-        self.link_up.set()
+        self.link_opened()
         return self
 
     async def __aexit__(
@@ -201,6 +210,10 @@ class StreamPanel:
             await self.supervisor.run()
         finally:
             await self._stop_side_tasks()
+
+    def link_opened(self) -> None:
+        """The link was opened or reopened: wake whoever resynchronises with the panel."""
+        self.link_up.set()
 
     def side_tasks(self) -> Sequence[Any]:
         """Coroutines to run beside the reader for as long as ``run`` runs (a poll
@@ -330,7 +343,7 @@ class It100Panel(StreamPanel):
         """Poll every ``poll_interval`` seconds while the link is open."""
         while True:
             await asyncio.sleep(self.poll_interval)
-            if not self.link.is_open:
+            if not self.accepts_commands():
                 continue
             try:
                 await self.write(it100_poll())
@@ -339,10 +352,92 @@ class It100Panel(StreamPanel):
             else:
                 self.polls_sent += 1
 
+    def accepts_commands(self) -> bool:
+        """Whether the interface takes commands now (the link is open)."""
+        return self.link.is_open
+
     def keep(self, event: Event) -> bool:
         """The poll's acknowledgement proves the link is alive (supervision saw the
         bytes); it is not worth a journal entry every ``poll_interval``."""
         return not (isinstance(event, PanelReply) and event.accepted and event.command == "000")
+
+
+class LoginRefused(PermissionError):
+    """The Envisalink refused the password: reconnecting will not help, so the device
+    stops and the hub reports it (and retries with its slow backoff)."""
+
+
+class EnvisalinkPanel(It100Panel):
+    """A DSC PowerSeries panel through an Envisalink (EVL-3/EVL-4) on TCP port 4025.
+
+    The Envisalink's TPI speaks the IT-100 protocol after a login: on each connection
+    it prompts (``505`` ``3``), the hub answers ``005`` with the password, and it
+    replies ``505`` ``1`` (accepted) or ``505`` ``0`` (refused). The status request
+    and the polls wait for the login; a refused password stops the device with a
+    clear error instead of hammering the Envisalink with a wrong one.
+    """
+
+    def __init__(self, ctx: DeviceContext, link: StreamLink | None = None) -> None:
+        settings = ctx.settings
+        tcp = link or TcpLink(
+            str(settings["host"]),
+            _int(settings, "port", 4025),
+            connect_timeout=_float(settings, "connect_timeout", 10.0),
+        )
+        super().__init__(ctx, tcp)
+        password = settings.get("password") or ""
+        self._password = password if isinstance(password, str) else str(password)
+        self.logged_in = False
+        self._prompted = asyncio.Event()
+        self._lines = b""
+
+    def link_opened(self) -> None:
+        """A new session: not logged in until the Envisalink says so."""
+        self.logged_in = False
+        self._lines = b""
+
+    def accepts_commands(self) -> bool:
+        """Commands wait for the login."""
+        return self.link.is_open and self.logged_in
+
+    def side_tasks(self) -> Sequence[Any]:
+        """The login, beside the status request and the poll."""
+        return (self._login(), *super().side_tasks())
+
+    async def _login(self) -> None:
+        while True:
+            await self._prompted.wait()
+            self._prompted.clear()
+            try:
+                await self.write(encode_it100("005", self._password))
+            except LinkDown as exc:
+                self.log.debug("%s: login not sent: %s", self.ctx.device_id, exc)
+
+    def feed(self, data: bytes) -> None:
+        """Watch for the login exchange, then decode as an IT-100."""
+        self._lines += data
+        *lines, self._lines = self._lines.split(b"\n")
+        self._lines = self._lines[-256:]
+        for line in lines:
+            if line.startswith(b"505"):
+                self._login_state(line.strip(b"\r"))
+        super().feed(data)
+
+    def _login_state(self, line: bytes) -> None:
+        try:
+            frame = parse_it100_frame(line)
+        except It100Error:
+            return
+        if frame.data == "3":
+            self._prompted.set()
+        elif frame.data == "1":
+            self.logged_in = True
+            self.log.info("%s: logged in to %s", self.ctx.device_id, self.link.name)
+            self.link_up.set()  # now the status request can go
+        elif frame.data == "0":
+            raise LoginRefused(f"{self.link.name}: login refused (wrong password)")
+        elif frame.data == "2":
+            self.log.warning("%s: login timed out; waiting for the next prompt", self.ctx.device_id)
 
 
 class Ad2Panel(StreamPanel):
@@ -397,7 +492,9 @@ class SiaDc09Receiver:
         )
         self.decoder = Dc09StreamDecoder(
             ctx.device_id,
-            keys={str(k): str(v) for k, v in dict(keys).items()},
+            # Values may be the configuration's secret strings: keep them as they are,
+            # so that their repr stays hidden wherever the decoder keeps them.
+            keys={str(k): v if isinstance(v, str) else str(v) for k, v in dict(keys).items()},
             now=lambda: datetime.now(UTC),
             window=window,
             max_line=self.max_frame,

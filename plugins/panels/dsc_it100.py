@@ -39,6 +39,7 @@ __all__ = [
     "it100_checksum",
     "it100_code_send",
     "it100_disarm",
+    "it100_login",
     "it100_messages_markdown",
     "it100_panic",
     "it100_poll",
@@ -110,7 +111,7 @@ IT100_MESSAGES: Mapping[str, It100Message] = dict(
         _m(500, "Command acknowledge", r"(?P<command>\d{3})", effect="reply-ok"),
         _m(501, "Command error (bad checksum)", _NONE, effect="reply-error"),
         _m(502, "System error", r"(?P<code>\d{3})", effect="reply-error"),
-        _m(505, "Login interaction (TPI)", r"[0-3]"),
+        _m(505, "Login interaction (TPI)", r"(?P<login>[0-3])", effect="reply-login"),
         _m(510, "Keypad LED state", _ANY),
         _m(511, "Keypad LED flash state", _ANY),
         _m(550, "Time/date broadcast", _ANY),
@@ -246,6 +247,15 @@ SYSTEM_ERRORS: Mapping[int, str] = {
 }
 
 
+#: 505 login states (Envisalink TPI), reported as ``PanelReply.error_code``.
+_LOGIN = {
+    0: "TPI login refused: wrong password",
+    1: "",
+    2: "TPI login timed out",
+    3: "TPI asks for the password",
+}
+
+
 class It100Error(ValueError):
     """A frame that cannot be used.
 
@@ -333,6 +343,13 @@ def _code(code: str) -> str:
 def it100_poll() -> bytes:
     """The poll (``000``); the interface answers ``500000``. Used as a link check."""
     return encode_it100("000")
+
+
+def it100_login(password: str) -> bytes:
+    """Answer the Envisalink TPI's login prompt (``5053``) with its password (``005``)."""
+    if not 1 <= len(password) <= 6 or any(not " " < ch <= "~" for ch in password):
+        raise It100Error("TPI password must be 1 to 6 printable characters")
+    return encode_it100("005", password)
 
 
 def it100_status_request() -> bytes:
@@ -472,6 +489,17 @@ class It100Decoder(LineDecoder):
         return []
 
     def _reply(self, msg: It100Message, fields: Mapping[str, str], raw: bytes) -> PanelReply:
+        if msg.effect == "reply-login":
+            state = int(fields["login"])
+            return PanelReply(
+                device=self.device,
+                accepted=state == 1,
+                command="005",
+                error_code=None if state == 1 else state,
+                reason=_LOGIN[state],
+                protocol=PROTOCOL,
+                raw=raw,
+            )
         if msg.effect == "reply-ok":
             return PanelReply(
                 device=self.device,
@@ -537,7 +565,7 @@ _LAYOUTS = {
     r"(?P<code>\d{3})": "error code (3 digits)",
     r"\d{3}": "number (3 digits)",
     r"\d{0,4}": "up to 4 digits (kept raw)",
-    r"[0-3]": "login state",
+    r"(?P<login>[0-3])": "login state",
 }
 
 
@@ -551,6 +579,7 @@ def _effect(msg: It100Message) -> str:
     effects = {
         "reply-ok": "PanelReply accepted",
         "reply-error": "PanelReply refused",
+        "reply-login": "PanelReply for 005 (error code 0 refused, 2 timeout, 3 prompt)",
         "zone-open": "ZoneActivity open",
         "zone-closed": "ZoneActivity closed",
         "ready": "PanelState ready",

@@ -4,8 +4,10 @@ Each serial simulator holds the far end of a ``PtyCable``: the hub opens the cab
 ``path`` exactly as it would open ``/dev/ttyUSB0``, and the simulator writes the bytes
 a real panel or receiver would write, using the same encoders the decoders are tested
 against. It can also misbehave on purpose: go silent, send garbage or bad checksums,
-be unplugged and plugged back. The DC-09 simulator is a communicator that connects to
-the hub's receiver over TCP and reads its ACK/NAK/DUH answers.
+be unplugged and plugged back. The Envisalink simulator speaks the same IT-100
+protocol from a ``TcpPanelPort`` (the hub connects to it, logs in, polls). The DC-09
+simulator is a communicator that connects to the hub's receiver over TCP and reads its
+ACK/NAK/DUH answers.
 
 Typical use::
 
@@ -24,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 from hub.transports.pty import PtyCable
 from plugins.panels.ad2 import (
@@ -42,14 +44,131 @@ __all__ = [
     "ContactIdSimulator",
     "Dc09Reply",
     "Dc09Simulator",
+    "EnvisalinkSimulator",
     "It100Simulator",
+    "PanelPort",
     "SerialPanelSimulator",
+    "TcpPanelPort",
     "parse_dc09_reply",
 ]
 
 
+class PanelPort(Protocol):
+    """The panel's end of a link: a ``PtyCable``, or a ``TcpPanelPort`` for panels
+    the hub reaches over TCP (an Envisalink)."""
+
+    @property
+    def plugged(self) -> bool:
+        """True while the hub can reach the panel."""
+        ...
+
+    def plug(self) -> None:
+        """Make the panel reachable again."""
+        ...
+
+    def unplug(self) -> None:
+        """Cut the link; the hub's reads end."""
+        ...
+
+    async def read(self) -> bytes:
+        """The next bytes from the hub; ``ConnectionError`` when the link is cut."""
+        ...
+
+    async def write(self, data: bytes) -> None:
+        """Send bytes to the hub; ``ConnectionError`` when the link is cut."""
+        ...
+
+
+class TcpPanelPort:
+    """The panel's end of a TCP link: it listens, the hub connects (as to an
+    Envisalink's port 4025). One hub connection at a time, as the Envisalink allows.
+
+    Args:
+        host: the address to listen on.
+        port: the port; 0 picks a free one (read it back from ``port``).
+        greeting: bytes sent to each new connection (the Envisalink's login prompt).
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, greeting: bytes = b"") -> None:
+        self.host = host
+        self.port = port
+        self.greeting = greeting
+        self._server: asyncio.Server | None = None
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._connected = asyncio.Event()
+        self._listening: asyncio.Task[None] | None = None
+        #: Connections accepted so far.
+        self.connections = 0
+
+    async def start(self) -> None:
+        """Start listening (``port`` is known afterwards)."""
+        self._server = await asyncio.start_server(self._accept, self.host, self.port)
+        self.port = int(self._server.sockets[0].getsockname()[1])
+
+    async def close(self) -> None:
+        """Stop listening and drop the connection."""
+        self.unplug()
+        if self._listening is not None:
+            self._listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listening
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.hang_up()
+        self._reader, self._writer = reader, writer
+        self.connections += 1
+        if self.greeting:
+            writer.write(self.greeting)
+        self._connected.set()
+
+    def hang_up(self) -> None:
+        """Close the hub's connection but keep listening (the hub may reconnect)."""
+        writer, self._writer, self._reader = self._writer, None, None
+        self._connected.clear()
+        if writer is not None:
+            writer.close()
+
+    @property
+    def plugged(self) -> bool:
+        """True while listening."""
+        return self._server is not None
+
+    def unplug(self) -> None:
+        """Stop listening and close the hub's connection (it reads end of file)."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        self.hang_up()
+
+    def plug(self) -> None:
+        """Listen again on the same port."""
+        if self._server is None and (self._listening is None or self._listening.done()):
+            self._listening = asyncio.create_task(self.start(), name="panel port listen")
+
+    async def read(self) -> bytes:
+        """The next bytes from the hub (waits for the hub to connect)."""
+        await self._connected.wait()
+        reader = self._reader
+        if reader is None:
+            raise ConnectionError("no hub connected")
+        data = await reader.read(4096)
+        if not data:
+            self.hang_up()
+            raise ConnectionError("the hub closed the connection")
+        return data
+
+    async def write(self, data: bytes) -> None:
+        """Send bytes to the connected hub."""
+        writer = self._writer
+        if writer is None:
+            raise ConnectionError("no hub connected")
+        writer.write(data)
+        await writer.drain()
+
+
 class SerialPanelSimulator:
-    """A simulated panel on the far end of a pty cable.
+    """A simulated panel on the far end of a pty cable (or a ``TcpPanelPort``).
 
     Use it as an async context manager: a reader task collects what the hub writes (and
     lets a protocol answer it, as the IT-100 answers polls) until the context ends.
@@ -59,7 +178,7 @@ class SerialPanelSimulator:
         eol: the line end the protocol uses.
     """
 
-    def __init__(self, cable: PtyCable, *, eol: bytes = b"\r\n") -> None:
+    def __init__(self, cable: PanelPort, *, eol: bytes = b"\r\n") -> None:
         self.cable = cable
         self.eol = eol
         #: Everything the hub wrote to the panel, in order.
@@ -98,7 +217,8 @@ class SerialPanelSimulator:
                 continue
             self.received += data
             self._changed.set()
-            await self.on_hub_data(data)
+            with contextlib.suppress(ConnectionError):  # unplugged while answering
+                await self.on_hub_data(data)
 
     async def on_hub_data(self, data: bytes) -> None:
         """React to bytes from the hub (a protocol answers its commands here)."""
@@ -246,7 +366,7 @@ class It100Simulator(SerialPanelSimulator):
         partitions: how many partitions the panel reports in a status report.
     """
 
-    def __init__(self, cable: PtyCable, *, partitions: int = 1) -> None:
+    def __init__(self, cable: PanelPort, *, partitions: int = 1) -> None:
         super().__init__(cable, eol=b"\r\n")
         self.partitions = partitions
         #: Every good frame the hub sent, in order.
@@ -365,6 +485,48 @@ class It100Simulator(SerialPanelSimulator):
         raw = body + wrong + b"\r\n"
         await self.send(raw)
         return raw
+
+
+class EnvisalinkSimulator(It100Simulator):
+    """A DSC panel behind an Envisalink: the IT-100 protocol on TCP, after a login.
+
+    Each new connection is greeted with the login prompt (``505`` ``3``); the hub must
+    answer ``005`` with the password, which gets ``505`` ``1`` (accepted) or ``505``
+    ``0`` (refused, and the connection is closed). Commands before a login are
+    ignored.
+
+    Args:
+        port: the ``TcpPanelPort`` (its greeting is set here).
+        password: the password the Envisalink expects.
+    """
+
+    def __init__(self, port: TcpPanelPort, *, password: str = "user", partitions: int = 1) -> None:
+        port.greeting = encode_it100("505", "3")
+        super().__init__(port, partitions=partitions)
+        self.port = port
+        self.password = password
+        self._session = -1  # the connection number that logged in
+        #: Login attempts, with the password tried.
+        self.logins: list[str] = []
+
+    @property
+    def logged_in(self) -> bool:
+        """True when the current connection has logged in."""
+        return self._session == self.port.connections
+
+    async def answer(self, frame: It100Frame) -> None:
+        """Handle the login, then answer as an IT-100 would."""
+        if frame.command == "005":
+            self.logins.append(frame.data)
+            if frame.data == self.password:
+                self._session = self.port.connections
+                await self.send(encode_it100("505", "1"))
+            else:
+                await self.send(encode_it100("505", "0"))
+                self.port.hang_up()
+            return
+        if self.logged_in:
+            await super().answer(frame)
 
 
 class Ad2Simulator(SerialPanelSimulator):

@@ -45,13 +45,8 @@ def sink() -> EventSink:
     return EventSink()
 
 
-DeviceBuilder = Callable[..., Any]
-
-
 @pytest.fixture
-def build_device(
-    panel_types: dict[str, DeviceType], sink: EventSink
-) -> Callable[[str, dict[str, Any]], Any]:
+def build_device(panel_types: dict[str, DeviceType], sink: EventSink) -> Callable[..., Any]:
     """Build a device as the hub does: settings validated against the type's schema
     (defaults filled in), a context whose ``emit`` is the sink's, then the factory."""
 

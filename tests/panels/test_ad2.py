@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from hub.events import AlarmKind, AlarmSignal, Event, PanelState
@@ -84,7 +86,7 @@ def test_kpm_prefix_is_accepted() -> None:
         ({"alarm_sounding": True}, "triggered"),
     ],
 )
-def test_home_assistant_states(flags: dict[str, bool], state: str) -> None:
+def test_home_assistant_states(flags: dict[str, Any], state: str) -> None:
     events, _ = decode(encode_ad2_keypad(**flags))
     assert [s.state for s in panel_states(events)] == [state]
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.events import AlarmKind, AlarmSignal
+from hub.events import AlarmKind, AlarmSignal, Event
 from plugins.panels.contact_id import (
     CONTACT_ID_CODES,
     ContactIdError,
@@ -317,7 +317,7 @@ def test_bad_lines_are_counted_and_decoding_resumes() -> None:
 def test_message_split_across_chunks() -> None:
     decoder = ContactIdLineDecoder("panel")
     line = b"1234 18 1131 01 015 8\r\n"
-    out = []
+    out: list[Event] = []
     for i in range(len(line)):
         out.extend(decoder.feed(line[i : i + 1]))
     assert len(out) == 1

@@ -16,6 +16,7 @@ from plugins.panels.dsc_it100 import (
     it100_checksum,
     it100_code_send,
     it100_disarm,
+    it100_login,
     it100_panic,
     it100_poll,
     it100_set_time,
@@ -97,6 +98,7 @@ def test_commands_to_the_panel() -> None:
     assert it100_panic("ambulance") == frame("060", "2")
     assert it100_code_send("123456") == frame("200", "123456")
     assert it100_set_time(datetime(2024, 12, 24, 18, 5)) == frame("010", "1805122424")
+    assert it100_login("user") == frame("005", "user")
 
 
 @pytest.mark.parametrize(
@@ -108,6 +110,7 @@ def test_commands_to_the_panel() -> None:
         lambda: it100_disarm(0, "1234"),
         lambda: it100_panic("burglar"),
         lambda: it100_code_send("12ab"),
+        lambda: it100_login("far too long"),
     ],
 )
 def test_bad_commands_are_refused(call: object) -> None:
@@ -223,6 +226,17 @@ def test_replies_to_commands() -> None:
     assert replies[1].reason == "command error: the interface saw a bad checksum"
     assert replies[2].reason == "system error 24: system not ready to arm"
     assert replies[3].reason == "system error 99: unknown error"
+
+
+def test_tpi_login_states() -> None:
+    events, _ = decode(frame("505", "3"), frame("505", "0"), frame("505", "2"), frame("505", "1"))
+    assert [(e.command, e.accepted, e.error_code) for e in events] == [  # type: ignore[attr-defined]
+        ("005", False, 3),
+        ("005", False, 0),
+        ("005", False, 2),
+        ("005", True, None),
+    ]
+    assert events[0].reason == "TPI asks for the password"  # type: ignore[attr-defined]
 
 
 # --- partition states -----------------------------------------------------------------

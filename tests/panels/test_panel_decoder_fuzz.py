@@ -6,6 +6,7 @@ a good frame after garbage and a line break is still decoded.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hub.decoding import Decoder
 from hub.events import Event
 from plugins.panels.ad2 import Ad2Decoder, encode_ad2_keypad, encode_ad2_lrr, encode_ad2_rfx
 from plugins.panels.contact_id import ContactIdLineDecoder, encode_contact_id
@@ -71,7 +73,19 @@ DECODERS: dict[str, tuple[Callable[[], LineDecoder], list[bytes]]] = {
 }
 
 NAMES = sorted(DECODERS)
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(os.environ.get("ECRIN_FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_decoders_implement_the_hub_interface(name: str) -> None:
+    decoder: Decoder = DECODERS[name][0]()  # checked by mypy against hub.decoding.Decoder
+    assert decoder.feed(b"") == []
+    assert decoder.rejects() == []
+    assert decoder.stats.frames == 0
 
 
 def summary(events: list[Event]) -> list[dict[str, Any]]:

@@ -1,0 +1,41 @@
+"""Hold-up escalation: rules, ladder, high-stock calendar, durable outbox, webhooks.
+
+The domain values (``Escalation``, ``Contact``...) and the service the HTTP side uses
+live in ``hub.escalation.model``; the engine that runs it all is
+``hub.escalation.engine.EscalationEngine``, imported from its module so that this
+package stays cheap to import for the configuration loader. See
+``docs/escalation.md``.
+"""
+
+from __future__ import annotations
+
+from hub.escalation.calendar import HighStockCalendar, HighStockPeriod
+from hub.escalation.model import (
+    Contact,
+    ContactRole,
+    Escalation,
+    EscalationChange,
+    EscalationConflict,
+    EscalationError,
+    EscalationForbidden,
+    EscalationNotFound,
+    EscalationService,
+    Priority,
+    Status,
+)
+
+__all__ = [
+    "Contact",
+    "ContactRole",
+    "Escalation",
+    "EscalationChange",
+    "EscalationConflict",
+    "EscalationError",
+    "EscalationForbidden",
+    "EscalationNotFound",
+    "EscalationService",
+    "HighStockCalendar",
+    "HighStockPeriod",
+    "Priority",
+    "Status",
+]

@@ -1,0 +1,1066 @@
+"""The escalation engine: signals in, escalations walked up the ladder, webhooks out.
+
+``EscalationEngine`` is an async context manager that implements
+``EscalationService`` for the HTTP side. While it runs it:
+
+* subscribes to the bus (hold-ups arrive in the life-safety lane, ahead of everything)
+  and runs each event through the rules (``hub.escalation.rules``);
+* opens an escalation for each new incident, or folds a repeat within the fold window
+  into the open one;
+* writes every change, with the deliveries it calls for, to the durable outbox
+  *before* sending anything, then sends each delivery in its own task (signed
+  webhooks, retried with backoff and jitter, at least once);
+* walks the ladder on timers at the deadlines' wall-clock instants (no polling): an
+  unacknowledged escalation adds the next tier's contacts; at the last tier it
+  reminds every contact so far, ``reminders`` times, one deadline apart;
+* shortens the deadlines during high-stock periods and tells the first tier when a
+  period starts and ends;
+* preserves the scene after a hold-up or duress: seals the journal segment, asks the
+  cameras to keep their recordings, refuses evidence-destroying configuration until
+  the scene is released;
+* pushes every change to live listeners (``changes``), each with its own bounded
+  queue.
+
+A hold-up is silent: the engine publishes nothing on the bus and calls no hook that
+could drive anything in the shop (only ``keep_recordings``, which must not).
+
+On start it reads the outbox back: every delivery not yet made is resumed, every
+open escalation gets its timer again from its stored deadline, and every life-safety
+signal that reached the journal but not the outbox (the hub was killed in between) is
+replayed. All state changes go through one lock, and the durable write happens inside
+it, so the order on disk is the order of the changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import dataclasses
+import hashlib
+import json
+import logging
+import random
+import secrets
+import sqlite3
+from collections import deque
+from collections.abc import Awaitable, Coroutine, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote
+
+from hub.escalation.calendar import HighStockPeriod
+from hub.escalation.clock import Clock, SystemClock, Timer
+from hub.escalation.model import (
+    Contact,
+    Escalation,
+    EscalationChange,
+    EscalationConflict,
+    EscalationForbidden,
+    EscalationNotFound,
+    EscalationService,
+    Priority,
+    Status,
+)
+from hub.escalation.outbox import (
+    DELIVERED,
+    FAILED,
+    PENDING,
+    SUPERSEDED,
+    Delivery,
+    Outbox,
+    OutboxBatch,
+    OutboxError,
+    SceneRecord,
+    StoredEscalation,
+)
+from hub.escalation.payload import encode, escalation_payload, high_stock_payload
+from hub.escalation.rules import BUILTIN_RULES, Match, PanelTracker, Rule, match_event
+from hub.escalation.scene import EvidenceSettings, SceneGuard, SceneLocked
+from hub.escalation.webhooks import DeliveryResult, WebhookSender
+from hub.events import AlarmSignal, Event, PanelState, event_from_dict
+from hub.journal import Journal, JournalError, canonical_payload
+
+if TYPE_CHECKING:
+    from hub.bus import EventBus, Subscription
+    from hub.config.escalation import EscalationSettings
+    from hub.config.model import Config
+    from hub.plugins import PluginManager
+
+__all__ = ["LISTENER_QUEUE", "REPLAY_WINDOW", "EscalationEngine", "as_service"]
+
+log = logging.getLogger(__name__)
+
+#: How far back the journal is replayed on start for signals that never reached the
+#: outbox (never before the outbox was created).
+REPLAY_WINDOW: Final = timedelta(hours=1)
+#: Digests of escalated signals kept in memory before the ones older than the replay
+#: window are forgotten (the outbox keeps them all).
+SEEN_LIMIT: Final = 10_000
+#: Changes a live listener may have waiting before the oldest are dropped.
+LISTENER_QUEUE: Final = 256
+#: The bus queue of the engine's subscription: ordinary events (panel states, burglary)
+#: must not be dropped under a burst; life-safety ones never are.
+SUBSCRIPTION_QUEUE: Final = 100_000
+
+REFERENT: Final = "referent"
+INSTALLER: Final = "installer"
+
+
+def _new_id(now: datetime) -> str:
+    return f"esc-{now.astimezone(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def _digest(payload: str) -> str:
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclasses.dataclass(slots=True)
+class _Record:
+    """An escalation and what the engine keeps about it beside the snapshot."""
+
+    esc: Escalation
+    fold_key: str
+    last_signal_at: datetime
+    factor: float
+    reminders: int = 0
+    timer: Timer | None = None
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "fold_key": self.fold_key,
+            "last_signal_at": self.last_signal_at.isoformat(),
+            "factor": self.factor,
+            "reminders": self.reminders,
+        }
+
+    @classmethod
+    def restore(cls, stored: StoredEscalation) -> _Record:
+        state = stored.state
+        esc = stored.escalation
+        try:
+            last = datetime.fromisoformat(str(state["last_signal_at"]))
+        except (KeyError, ValueError):
+            last = esc.updated_at
+        return cls(
+            esc=esc,
+            fold_key=str(state.get("fold_key", "")),
+            last_signal_at=last,
+            factor=float(state.get("factor", 1.0)),
+            reminders=int(state.get("reminders", 0)),
+        )
+
+
+class _ChangeStream:
+    """One live listener: a bounded queue of the changes its contact may see."""
+
+    def __init__(self, engine: EscalationEngine, contact: Contact, maxsize: int) -> None:
+        self._engine = engine
+        self.contact = contact
+        self.maxsize = maxsize
+        self.dropped = 0
+        self._queue: deque[EscalationChange] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._closed = False
+
+    def offer(self, change: EscalationChange) -> None:
+        if self._closed:
+            return
+        if len(self._queue) >= self.maxsize:
+            self._queue.popleft()
+            self.dropped += 1
+        self._queue.append(change)
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def close(self) -> None:
+        self._closed = True
+        self._engine._listeners.discard(self)
+        self._wake()
+
+    def __aiter__(self) -> _ChangeStream:
+        return self
+
+    async def __anext__(self) -> EscalationChange:
+        while not self._queue:
+            if self._closed:
+                raise StopAsyncIteration
+            self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
+        return self._queue.popleft()
+
+    async def aclose(self) -> None:
+        """Stop listening (the HTTP side calls it when the client goes away)."""
+        self.close()
+
+
+class EscalationEngine:
+    """Turns signals into escalations and brings them to the referents.
+
+    Args:
+        config: the validated configuration; it must have an ``escalation`` section.
+        bus: where signals come from (None: feed ``handle`` directly, as tests do).
+        journal: the open evidence journal, to seal after a hold-up and to replay
+            from on start (None: neither).
+        plugins: the hub's plugin manager, for the rules and ``keep_recordings``.
+        clock: wall-clock time and timers (tests pass a ``ManualClock``).
+        sender: the webhook sender (default: one built from the settings).
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        bus: EventBus | None = None,
+        *,
+        journal: Journal | None = None,
+        plugins: PluginManager | None = None,
+        clock: Clock | None = None,
+        sender: WebhookSender | None = None,
+    ) -> None:
+        if config.escalation is None:
+            raise ValueError("the configuration has no escalation section")
+        self.config = config
+        self.settings: EscalationSettings = config.escalation
+        self._bus = bus
+        self._journal = journal
+        self._plugins = plugins
+        self.clock: Clock = clock or SystemClock()
+        self._sender = sender
+        self._own_sender = sender is None
+        self._contacts = {c.id: c for c in config.contacts}
+        self._tz = config.site.tzinfo
+        self.calendar = self.settings.high_stock.calendar(self._tz)
+        self._holdup_devices = frozenset(
+            d.id for d in config.devices if any(z.holdup for z in d.zone_map.zones.values())
+        )
+        self.outbox = Outbox(self.settings.outbox_path)
+        self.scene_guard = SceneGuard(self.preserved_scenes)
+        self._tracker = PanelTracker()
+        self._rules: tuple[Rule, ...] = BUILTIN_RULES
+        self._watched: tuple[type[Event], ...] = (AlarmSignal, PanelState)
+        self._records: dict[str, _Record] = {}
+        self._by_fold: dict[str, str] = {}
+        self._pending: dict[str, Delivery] = {}
+        self._scenes: dict[str, SceneRecord] = {}
+        self._notices: set[str] = set()
+        self._seen: dict[str, datetime] = {}
+        self._listeners: set[_ChangeStream] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._lock = asyncio.Lock()
+        self._subscription: Subscription[Event] | None = None
+        self._high_stock_timer: Timer | None = None
+        self._outbox_failing = False
+        self._running = False
+        self._replay_from: datetime | None = None
+
+    # -- RuleContext ----------------------------------------------------------------------
+    @property
+    def burglary_when_armed(self) -> bool:
+        """The configuration escalates burglary while armed."""
+        return self.settings.burglary_when_armed
+
+    def armed(self, device: str, partition: int | None) -> bool | None:
+        """Whether the panel partition is armed, as far as the hub has heard."""
+        return self._tracker.armed(device, partition)
+
+    def has_holdup_zones(self, device: str) -> bool:
+        """Whether the device has panel zones wired to hold-up buttons."""
+        return device in self._holdup_devices
+
+    # -- lifecycle ----------------------------------------------------------------------
+    async def __aenter__(self) -> EscalationEngine:
+        await self.outbox.open()
+        try:
+            await self._start()
+        except BaseException:
+            await self._stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._stop()
+
+    async def _start(self) -> None:
+        now = self.clock.now()
+        snapshot = await self.outbox.load(now - REPLAY_WINDOW)
+        self._scenes = dict(snapshot.scenes)
+        evidence = EvidenceSettings.from_config(self.config)
+        stored = snapshot.meta.get("evidence")
+        if stored is not None:
+            try:
+                previous = EvidenceSettings.from_json(stored)
+            except ValueError:
+                previous = None
+            if previous is not None:
+                reasons = self.scene_guard.check_config_change(previous, evidence)
+                if reasons:
+                    raise SceneLocked(reasons)
+        created = snapshot.meta.get("created")
+        outbox_born = datetime.fromisoformat(created) if created else now
+        self._replay_from = max(now - REPLAY_WINDOW, outbox_born)
+        await self.outbox.commit(
+            OutboxBatch(
+                meta={"evidence": evidence.to_json(), "evidence_sha256": evidence.fingerprint}
+            )
+        )
+        self._resolve_rules()
+        if self._sender is None:
+            hook = self.settings.webhook
+            self._sender = WebhookSender(timeout=hook.timeout, concurrency=hook.concurrency)
+        if self._own_sender:
+            await self._sender.__aenter__()
+        self._running = True
+        for stored_esc in snapshot.escalations:
+            record = _Record.restore(stored_esc)
+            self._records[record.esc.id] = record
+            if record.esc.status is not Status.RESOLVED and record.fold_key:
+                self._by_fold[record.fold_key] = record.esc.id
+            self._arm(record)
+        self._notices = set(snapshot.notices)
+        self._seen = dict(snapshot.signals)
+        for delivery in snapshot.pending:
+            self._pending[delivery.key] = delivery
+            self._spawn(self._deliver(delivery.key), f"delivery:{delivery.key}")
+        if snapshot.pending:
+            log.info("escalation: resuming %d undelivered webhooks", len(snapshot.pending))
+        if self._bus is not None:
+            watched = self._watched
+            self._subscription = self._bus.subscribe(
+                Event,
+                self.handle,
+                predicate=lambda e: isinstance(e, watched),
+                name="escalation",
+                maxsize=SUBSCRIPTION_QUEUE,
+            )
+        await self._high_stock_tick()
+        if self._journal is not None:
+            # Before any device starts: what was lost goes out first.
+            await self._replay(self._journal.path)
+
+    def _resolve_rules(self) -> None:
+        rules = self._plugins.escalation_rules() if self._plugins is not None else []
+        builtin = {r.name for r in BUILTIN_RULES}
+        if not builtin <= {r.name for r in rules}:
+            if self._plugins is not None:
+                log.error(
+                    "the essential plugin 'escalation' is not loaded: the built-in escalation"
+                    " rules run anyway"
+                )
+            rules = list(BUILTIN_RULES) + [r for r in rules if r.name not in builtin]
+        self._rules = tuple(rules)
+        types: list[type[Event]] = [AlarmSignal, PanelState]
+        for rule in self._rules:
+            types.extend(t for t in rule.event_types if t not in types)
+        self._watched = tuple(types)
+
+    async def _stop(self) -> None:
+        self._running = False
+        if self._subscription is not None:
+            self._subscription.cancel()
+            await self._subscription.wait_cancelled()
+            self._subscription = None
+        if self._high_stock_timer is not None:
+            self._high_stock_timer.cancel()
+        for record in self._records.values():
+            if record.timer is not None:
+                record.timer.cancel()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for listener in list(self._listeners):
+            listener.close()
+        if self._own_sender and self._sender is not None:
+            await self._sender.__aexit__(None, None, None)
+        await self.outbox.close()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        if not self._running:
+            coro.close()
+            return
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("escalation task %s failed", task.get_name(), exc_info=task.exception())
+
+    # -- the durable write ----------------------------------------------------------------
+    async def _durably(self, write: Awaitable[None]) -> None:
+        """Await an outbox write; a failing disk is logged, never stops a delivery."""
+        try:
+            await write
+        except OutboxError as exc:
+            if not self._outbox_failing:
+                self._outbox_failing = True
+                log.critical(
+                    "escalation outbox write failed, delivering anyway without durability: %s",
+                    exc,
+                )
+            return
+        if self._outbox_failing:
+            self._outbox_failing = False
+            log.warning("escalation outbox writes work again")
+
+    async def _apply(
+        self,
+        records: Sequence[_Record],
+        deliveries: Sequence[Delivery],
+        changes: Sequence[EscalationChange],
+        *,
+        signals: Iterable[tuple[str, str, datetime]] = (),
+        scenes: Iterable[SceneRecord] = (),
+        notices: Iterable[tuple[str, datetime]] = (),
+    ) -> None:
+        """Write a change to the outbox, then make it current, arm its timers, start
+        its deliveries and tell the listeners. Called with the lock held."""
+        scene_list = list(scenes)
+        batch = OutboxBatch(
+            escalations=[StoredEscalation(r.esc, r.state()) for r in records],
+            deliveries=list(deliveries),
+            signals=list(signals),
+            notices=list(notices),
+            scenes=scene_list,
+        )
+        await self._durably(self.outbox.commit(batch))
+        for record in records:
+            old = self._records.get(record.esc.id)
+            if old is not None and old is not record and old.timer is not None:
+                old.timer.cancel()
+            self._records[record.esc.id] = record
+            if record.esc.status is Status.RESOLVED:
+                if self._by_fold.get(record.fold_key) == record.esc.id:
+                    del self._by_fold[record.fold_key]
+            else:
+                self._by_fold[record.fold_key] = record.esc.id
+            self._arm(record)
+        for digest, _esc, at in batch.signals:
+            self._seen[digest] = at
+        if len(self._seen) > SEEN_LIMIT:
+            horizon = self.clock.now() - REPLAY_WINDOW
+            self._seen = {d: at for d, at in self._seen.items() if at >= horizon}
+        for key, _at in batch.notices:
+            self._notices.add(key)
+        for scene in scene_list:
+            self._scenes[scene.escalation_id] = scene
+        for delivery in deliveries:
+            if delivery.key in self._pending:
+                continue
+            if delivery.escalation_id is not None:
+                for other in self._pending.values():
+                    if (
+                        other.escalation_id == delivery.escalation_id
+                        and other.contact == delivery.contact
+                        and other.status == PENDING
+                    ):
+                        other.status = SUPERSEDED
+            self._pending[delivery.key] = delivery
+            self._spawn(self._deliver(delivery.key), f"delivery:{delivery.key}")
+        for change in changes:
+            self._emit(change)
+
+    def _arm(self, record: _Record) -> None:
+        if record.timer is not None:
+            record.timer.cancel()
+            record.timer = None
+        esc = record.esc
+        if esc.status is Status.OPEN and esc.deadline is not None and self._running:
+            esc_id = esc.id
+            record.timer = self.clock.call_at(
+                esc.deadline,
+                lambda: self._spawn(self._on_deadline(esc_id), f"deadline:{esc_id}"),
+            )
+
+    # -- deliveries ---------------------------------------------------------------------------
+    def _escalation_deliveries(
+        self, esc: Escalation, event: str, contacts: Iterable[str], now: datetime
+    ) -> list[Delivery]:
+        body = encode(escalation_payload(esc, event))
+        out: list[Delivery] = []
+        for contact_id in contacts:
+            contact = self._contacts.get(contact_id)
+            if contact is None or not contact.webhook_url:
+                continue  # a pull-only contact reads it from the API
+            out.append(
+                Delivery(
+                    key=f"{esc.id}:{esc.tier}:{contact_id}:{esc.revision}",
+                    escalation_id=esc.id,
+                    contact=contact_id,
+                    event=f"escalation.{event}",
+                    body=body,
+                    next_at=now,
+                    created_at=now,
+                )
+            )
+        return out
+
+    def _backoff(self, attempt: int) -> float:
+        hook = self.settings.webhook
+        ceiling = min(hook.backoff_max, hook.backoff_initial * 2.0 ** min(attempt - 1, 32))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    async def _deliver(self, key: str) -> None:
+        """Make one delivery until it is delivered, fails for good or is superseded."""
+        sender = self._sender
+        assert sender is not None  # set before any delivery starts
+        while True:
+            delivery = self._pending.get(key)
+            if delivery is None or delivery.status != PENDING:
+                self._pending.pop(key, None)
+                return
+            if delivery.next_at > self.clock.now():
+                await self.clock.sleep_until(delivery.next_at)
+                continue
+            contact = self._contacts.get(delivery.contact)
+            n = delivery.attempts + 1
+            delivery.attempts = n
+            started = self.clock.now()
+            await self._durably(self.outbox.attempt_started(key, n, started))
+            if contact is None or not contact.webhook_url or not contact.webhook_secret:
+                result = DeliveryResult("permanent", None, "the contact has no webhook any more")
+            else:
+                result = await sender.post(
+                    contact.webhook_url, contact.webhook_secret, delivery.body, key, delivery.event
+                )
+            now = self.clock.now()
+            delay = 0.0
+            if delivery.status == PENDING:
+                if result.outcome == "delivered":
+                    delivery.status = DELIVERED
+                elif result.outcome == "permanent":
+                    delivery.status = FAILED
+                else:
+                    delay = self._backoff(n)
+                    if result.retry_after is not None:
+                        delay = max(delay, result.retry_after)
+                    delivery.next_at = now + timedelta(seconds=delay)
+            delivery.last_error = result.error
+            await self._durably(
+                self.outbox.attempt_finished(
+                    delivery, n, now, result.outcome, result.status, result.error
+                )
+            )
+            if result.outcome != "delivered" and delivery.status != SUPERSEDED:
+                self._report_failure(delivery, result, delay)
+
+    def _report_failure(self, delivery: Delivery, result: DeliveryResult, delay: float) -> None:
+        if delivery.status == FAILED:
+            reason = f"{result.error}; not retried"
+            log.error(
+                "webhook %s to contact %s failed for good: %s",
+                delivery.key,
+                delivery.contact,
+                result.error,
+            )
+        else:
+            reason = f"{result.error}; retry {delivery.attempts + 1} in {delay:.1f} s"
+            log.warning(
+                "webhook %s to contact %s failed (attempt %d): %s; retrying in %.1f s",
+                delivery.key,
+                delivery.contact,
+                delivery.attempts,
+                result.error,
+                delay,
+            )
+        record = self._records.get(delivery.escalation_id or "")
+        if record is not None:
+            self._emit(
+                EscalationChange(
+                    "delivery_failed", record.esc, contact=delivery.contact, reason=reason
+                )
+            )
+
+    # -- signals ---------------------------------------------------------------------------
+    async def handle(self, event: Event) -> None:
+        """Take one bus event (the bus calls this; tests may too)."""
+        self._tracker.update(event)
+        found = match_event(self._rules, event, self, self._rule_failed)
+        if found is None:
+            return
+        match, _rule = found
+        await self._signal(event, match, _digest(canonical_payload(event)))
+
+    @staticmethod
+    def _rule_failed(rule: Rule, exc: Exception) -> None:
+        log.error("escalation rule %s failed: %s: %s", rule.name, type(exc).__name__, exc)
+
+    @staticmethod
+    def _fold_key(match: Match) -> str:
+        where = f"zone:{match.zone}" if match.zone else f"device:{match.device}"
+        return f"{match.kind}|{where}"
+
+    def _deadline(self, now: datetime, tier: int, factor: float, reminders: int) -> datetime | None:
+        last = len(self.settings.ladder) - 1
+        if tier >= last and reminders >= self.settings.reminders:
+            return None
+        seconds = self.settings.ladder[min(tier, last)].ack_deadline * factor
+        return now + timedelta(seconds=seconds)
+
+    async def _signal(self, event: Event, match: Match, digest: str) -> None:
+        async with self._lock:
+            if digest in self._seen or not self._running:
+                return
+            now = self.clock.now()
+            fold_key = self._fold_key(match)
+            open_id = self._by_fold.get(fold_key)
+            record = self._records.get(open_id) if open_id is not None else None
+            window = self.settings.fold_window
+            if (
+                record is not None
+                and record.esc.status is not Status.RESOLVED
+                and (now - record.last_signal_at).total_seconds() < window
+            ):
+                await self._fold(record, now, digest)
+            else:
+                await self._open(event, match, fold_key, now, digest)
+
+    async def _fold(self, record: _Record, now: datetime, digest: str) -> None:
+        esc = dataclasses.replace(
+            record.esc,
+            signals=record.esc.signals + 1,
+            updated_at=now,
+            revision=record.esc.revision + 1,
+        )
+        folded = dataclasses.replace(record, esc=esc, last_signal_at=now, timer=record.timer)
+        record.timer = None
+        deliveries = self._escalation_deliveries(esc, "repeated", esc.addressed_to, now)
+        await self._apply(
+            [folded],
+            deliveries,
+            [EscalationChange("repeated", esc)],
+            signals=[(digest, esc.id, now)],
+        )
+
+    async def _open(
+        self, event: Event, match: Match, fold_key: str, now: datetime, digest: str
+    ) -> None:
+        site = self.config.site
+        active = self.calendar.active(now)
+        factor = self.settings.high_stock.deadline_factor if active else 1.0
+        zone = self.config.zone(match.zone) if match.zone else None
+        cameras = (
+            tuple(c.id for c in self.config.cameras if match.zone in c.zones) if match.zone else ()
+        )
+        esc = Escalation(
+            id=_new_id(now),
+            kind=match.kind,
+            priority=match.priority,
+            status=Status.OPEN,
+            site=site.name,
+            address=site.address,
+            departement=site.departement,
+            zone=match.zone,
+            zone_name=zone.name if zone is not None else "",
+            device=match.device,
+            cameras=cameras,
+            instructions=self.settings.instructions,
+            tier=0,
+            addressed_to=self.settings.ladder[0].contacts,
+            signals=1,
+            high_stock=active[0].name if active else None,
+            created_at=now,
+            updated_at=now,
+            deadline=self._deadline(now, 0, factor, 0),
+            scene_sealed=match.preserves_scene,
+            revision=1,
+            signalled_at=event.time,
+        )
+        record = _Record(esc, fold_key, now, factor)
+        scenes: list[SceneRecord] = []
+        if match.preserves_scene:
+            scene = self.settings.scene
+            scenes.append(
+                SceneRecord(
+                    esc.id,
+                    now - timedelta(seconds=scene.before),
+                    now + timedelta(seconds=scene.after),
+                    cameras,
+                )
+            )
+        deliveries = self._escalation_deliveries(esc, "created", esc.addressed_to, now)
+        await self._apply(
+            [record],
+            deliveries,
+            [EscalationChange("created", esc)],
+            signals=[(digest, esc.id, now)],
+            scenes=scenes,
+        )
+        log.info(
+            "escalation %s opened: %s (%s) zone %s, addressed to %s",
+            esc.id,
+            esc.kind,
+            esc.priority.value,
+            esc.zone or "-",
+            ", ".join(esc.addressed_to),
+        )
+        if scenes:
+            self._spawn(self._preserve(scenes[0]), f"scene:{esc.id}")
+
+    async def _preserve(self, scene: SceneRecord) -> None:
+        """Seal the journal segment and ask the cameras to keep the window. Runs in its
+        own task: the deliveries are already on their way."""
+        seal: dict[str, Any] | None = None
+        if self._journal is not None:
+            try:
+                sealed = await self._journal.seal(scene.escalation_id, since=scene.window_start)
+            except JournalError as exc:
+                log.error(
+                    "escalation %s: the journal could not be sealed: %s", scene.escalation_id, exc
+                )
+            else:
+                seal = sealed.to_dict()
+        if self._plugins is not None:
+            for camera in scene.cameras:
+                self._plugins.keep_recordings(
+                    camera, scene.window_start, scene.window_end, scene.escalation_id
+                )
+        async with self._lock:
+            current = self._scenes.get(scene.escalation_id, scene)
+            updated = dataclasses.replace(current, seal=seal)
+            await self._durably(self.outbox.commit(OutboxBatch(scenes=[updated])))
+            self._scenes[scene.escalation_id] = updated
+
+    async def _replay(self, journal_path: Path) -> None:
+        """Escalate the life-safety signals that reached the journal but not the outbox."""
+        since = self._replay_from
+        if since is None:
+            return
+        try:
+            payloads = await asyncio.to_thread(_recent_life_safety, journal_path)
+        except (sqlite3.Error, OSError) as exc:
+            log.error("escalation: cannot replay the journal %s: %s", journal_path, exc)
+            return
+        replayed = 0
+        for payload in payloads:
+            digest = _digest(payload)
+            if digest in self._seen:
+                continue
+            try:
+                event = event_from_dict(_json_object(payload))
+            except ValueError:
+                continue
+            if event.time < since:
+                continue
+            found = match_event(self._rules, event, self, self._rule_failed)
+            if found is None:
+                continue
+            replayed += 1
+            await self._signal(event, found[0], digest)
+        if replayed:
+            log.warning(
+                "escalation: %d signals from the journal had not been escalated; done now",
+                replayed,
+            )
+
+    # -- the ladder ---------------------------------------------------------------------------
+    async def _on_deadline(self, esc_id: str) -> None:
+        async with self._lock:
+            record = self._records.get(esc_id)
+            if record is None or not self._running:
+                return
+            esc = record.esc
+            now = self.clock.now()
+            if esc.status is not Status.OPEN or esc.deadline is None:
+                return
+            if now < esc.deadline:
+                self._arm(record)  # fired early: not yet
+                return
+            ladder = self.settings.ladder
+            if esc.tier + 1 < len(ladder):
+                tier = esc.tier + 1
+                added = tuple(c for c in ladder[tier].contacts if c not in esc.addressed_to)
+                new = dataclasses.replace(
+                    esc,
+                    tier=tier,
+                    addressed_to=esc.addressed_to + added,
+                    updated_at=now,
+                    revision=esc.revision + 1,
+                    deadline=self._deadline(now, tier, record.factor, record.reminders),
+                )
+                updated = dataclasses.replace(record, esc=new, timer=None)
+                deliveries = self._escalation_deliveries(new, "escalated", added, now)
+                what = "escalated"
+                log.warning(
+                    "escalation %s not acknowledged in time: tier %d added (%s)",
+                    esc.id,
+                    tier,
+                    ", ".join(added),
+                )
+            else:
+                reminders = record.reminders + 1
+                new = dataclasses.replace(
+                    esc,
+                    updated_at=now,
+                    revision=esc.revision + 1,
+                    deadline=self._deadline(now, esc.tier, record.factor, reminders),
+                )
+                updated = dataclasses.replace(record, esc=new, reminders=reminders, timer=None)
+                deliveries = self._escalation_deliveries(new, "reminder", new.addressed_to, now)
+                what = "reminded"
+                log.warning("escalation %s still not acknowledged: reminder %d", esc.id, reminders)
+            await self._apply([updated], deliveries, [EscalationChange(what, new)])
+
+    # -- high-stock periods ----------------------------------------------------------------
+    def high_stock_periods(self) -> list[HighStockPeriod]:
+        """The high-stock periods in force now (deadlines are shortened)."""
+        return self.calendar.active(self.clock.now())
+
+    def _notice(
+        self, period: HighStockPeriod, event: str, now: datetime
+    ) -> tuple[str, list[Delivery]]:
+        key = f"high-stock:{period.key}:{event}"
+        body = encode(high_stock_payload(period, event, self._tz))
+        deliveries = [
+            Delivery(
+                key=f"{key}:{contact_id}",
+                escalation_id=None,
+                contact=contact_id,
+                event=f"high_stock_period.{event}",
+                body=body,
+                next_at=now,
+                created_at=now,
+            )
+            for contact_id in self.settings.referents
+            if (contact := self._contacts.get(contact_id)) is not None and contact.webhook_url
+        ]
+        return key, deliveries
+
+    async def _high_stock_tick(self) -> None:
+        """Tell the referents of periods that started or ended, then wait for the next
+        boundary. A period that started while the hub was off is announced on start; one
+        that also ended meanwhile is not (there is nothing left to plan)."""
+        async with self._lock:
+            if not self._running:
+                return
+            now = self.clock.now()
+            notices: list[tuple[str, datetime]] = []
+            deliveries: list[Delivery] = []
+            for period in self.calendar.active(now):
+                key, queued = self._notice(period, "started", now)
+                if key not in self._notices:
+                    notices.append((key, now))
+                    deliveries += queued
+                    log.info("high-stock period %s started", period.name)
+            for period in self.calendar.overlapping(now - timedelta(days=400), now):
+                if period.ends_at(self._tz) > now:
+                    continue
+                started = f"high-stock:{period.key}:started"
+                key, queued = self._notice(period, "ended", now)
+                if started in self._notices and key not in self._notices:
+                    notices.append((key, now))
+                    deliveries += queued
+                    log.info("high-stock period %s ended", period.name)
+            if notices:
+                await self._apply([], deliveries, [], notices=notices)
+            boundary = self.calendar.next_boundary(now)
+            if self._high_stock_timer is not None:
+                self._high_stock_timer.cancel()
+            if boundary is not None:
+                self._high_stock_timer = self.clock.call_at(
+                    boundary, lambda: self._spawn(self._high_stock_tick(), "high-stock")
+                )
+
+    # -- EscalationService -------------------------------------------------------------
+    def contacts(self) -> Sequence[Contact]:
+        """Every configured contact."""
+        return self.config.contacts
+
+    def _who(self, as_contact: Contact) -> Contact:
+        contact = self._contacts.get(as_contact.id)
+        if contact is None:
+            raise EscalationForbidden(f"{as_contact.id!r} is not a configured contact")
+        return contact
+
+    @staticmethod
+    def _visible(contact: Contact, esc: Escalation) -> bool:
+        return INSTALLER in contact.scopes or contact.id in esc.addressed_to
+
+    @staticmethod
+    def _addressed_referent(contact: Contact, esc: Escalation) -> bool:
+        return REFERENT in contact.scopes and contact.id in esc.addressed_to
+
+    def _record_for(self, contact: Contact, escalation_id: str) -> _Record:
+        record = self._records.get(escalation_id)
+        if record is None or not self._visible(contact, record.esc):
+            raise EscalationNotFound(f"no escalation {escalation_id!r}")
+        return record
+
+    def list(
+        self, as_contact: Contact, *, status: Status | None = None, limit: int = 100
+    ) -> Sequence[Escalation]:
+        """Escalations visible to ``as_contact``, newest first."""
+        contact = self._who(as_contact)
+        # Newest first; escalations opened in the same instant keep their opening order
+        # (records are kept in it, and the sort is stable).
+        found = [
+            r.esc
+            for r in reversed(self._records.values())
+            if self._visible(contact, r.esc) and (status is None or r.esc.status is status)
+        ]
+        found.sort(key=lambda e: e.created_at, reverse=True)
+        return found[: max(limit, 0)]
+
+    def get(self, as_contact: Contact, escalation_id: str) -> Escalation:
+        """One escalation visible to ``as_contact``."""
+        return self._record_for(self._who(as_contact), escalation_id).esc
+
+    async def acknowledge(self, as_contact: Contact, escalation_id: str) -> Escalation:
+        """Take the escalation: the ladder stops. Only a referent it was addressed to
+        may (an installer's acknowledgement would stop the police being called)."""
+        contact = self._who(as_contact)
+        async with self._lock:
+            record = self._record_for(contact, escalation_id)
+            esc = record.esc
+            if not self._addressed_referent(contact, esc):
+                raise EscalationForbidden("only a referent it was addressed to acknowledges it")
+            if esc.status is Status.RESOLVED:
+                raise EscalationConflict(f"escalation {esc.id} is already resolved")
+            if esc.status is Status.ACKNOWLEDGED:
+                if esc.acknowledged_by == contact.id:
+                    return esc
+                raise EscalationConflict(
+                    f"escalation {esc.id} is already acknowledged by {esc.acknowledged_by}"
+                )
+            now = self.clock.now()
+            new = dataclasses.replace(
+                esc,
+                status=Status.ACKNOWLEDGED,
+                acknowledged_by=contact.id,
+                acknowledged_at=now,
+                deadline=None,
+                updated_at=now,
+                revision=esc.revision + 1,
+            )
+            updated = dataclasses.replace(record, esc=new, timer=None)
+            deliveries = self._escalation_deliveries(new, "acknowledged", new.addressed_to, now)
+            await self._apply([updated], deliveries, [EscalationChange("acknowledged", new)])
+            log.info("escalation %s acknowledged by %s", esc.id, contact.id)
+            return new
+
+    async def resolve(self, as_contact: Contact, escalation_id: str) -> Escalation:
+        """Close the escalation (a referent it was addressed to, or an installer once a
+        life-safety escalation has been acknowledged). Idempotent once resolved."""
+        contact = self._who(as_contact)
+        async with self._lock:
+            record = self._record_for(contact, escalation_id)
+            esc = record.esc
+            if esc.status is Status.RESOLVED:
+                return esc
+            referent = self._addressed_referent(contact, esc)
+            if not referent and INSTALLER not in contact.scopes:
+                raise EscalationForbidden("only a referent it was addressed to, or an installer")
+            if not referent and esc.status is Status.OPEN and esc.priority is Priority.LIFE_SAFETY:
+                raise EscalationForbidden(
+                    "an unacknowledged life-safety escalation is closed by a referent"
+                )
+            now = self.clock.now()
+            new = dataclasses.replace(
+                esc,
+                status=Status.RESOLVED,
+                resolved_by=contact.id,
+                resolved_at=now,
+                deadline=None,
+                updated_at=now,
+                revision=esc.revision + 1,
+            )
+            updated = dataclasses.replace(record, esc=new, timer=None)
+            deliveries = self._escalation_deliveries(new, "resolved", new.addressed_to, now)
+            await self._apply([updated], deliveries, [EscalationChange("resolved", new)])
+            log.info("escalation %s resolved by %s", esc.id, contact.id)
+            return new
+
+    async def release_scene(self, as_contact: Contact, escalation_id: str) -> Escalation:
+        """Release a preserved scene (a referent it was addressed to, or an installer):
+        evidence-destroying configuration is accepted again once no scene is held."""
+        contact = self._who(as_contact)
+        async with self._lock:
+            record = self._record_for(contact, escalation_id)
+            esc = record.esc
+            if not self._addressed_referent(contact, esc) and INSTALLER not in contact.scopes:
+                raise EscalationForbidden("only a referent it was addressed to, or an installer")
+            scene = self._scenes.get(esc.id)
+            if scene is None:
+                raise EscalationConflict(f"escalation {esc.id} has no preserved scene")
+            if scene.released:
+                return esc
+            now = self.clock.now()
+            released = dataclasses.replace(scene, released_by=contact.id, released_at=now)
+            new = dataclasses.replace(esc, scene_sealed=False, updated_at=now)
+            updated = dataclasses.replace(record, esc=new, timer=None)
+            await self._apply(
+                [updated], [], [EscalationChange("scene_released", new)], scenes=[released]
+            )
+            log.info("escalation %s: scene released by %s", esc.id, contact.id)
+            return new
+
+    def changes(self, as_contact: Contact) -> _ChangeStream:
+        """Live changes visible to ``as_contact``; listening starts at this call."""
+        stream = _ChangeStream(self, self._who(as_contact), LISTENER_QUEUE)
+        self._listeners.add(stream)
+        return stream
+
+    def _emit(self, change: EscalationChange) -> None:
+        for listener in list(self._listeners):
+            if self._visible(listener.contact, change.escalation):
+                listener.offer(change)
+
+    # -- scene guard -------------------------------------------------------------------------
+    def preserved_scenes(self) -> builtins.list[str]:
+        """The escalation ids whose scene is preserved (not released yet)."""
+        return sorted(k for k, s in self._scenes.items() if not s.released)
+
+    def check_config_change(self, new: Config) -> builtins.list[str]:
+        """Why ``new`` may not replace the running configuration now (empty: it may)."""
+        return self.scene_guard.check_config_change(self.config, new)
+
+    def scene(self, escalation_id: str) -> SceneRecord | None:
+        """The preserved scene of an escalation (window, cameras, journal seal)."""
+        return self._scenes.get(escalation_id)
+
+    @property
+    def pending_deliveries(self) -> int:
+        """Deliveries not yet delivered (for status and metrics)."""
+        return sum(1 for d in self._pending.values() if d.status == PENDING)
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise ValueError("not a JSON object")
+    return value
+
+
+def _recent_life_safety(path: Path, rows: int = 200_000) -> list[str]:
+    """The payloads of the life-safety rows among the journal's last ``rows`` rows."""
+    if not path.exists():
+        return []
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True)
+    try:
+        return [
+            str(payload)
+            for (payload,) in conn.execute(
+                "SELECT payload FROM events WHERE life_safety = 1"
+                " AND seq > (SELECT coalesce(max(seq), 0) FROM events) - ? ORDER BY seq",
+                (rows,),
+            )
+        ]
+    finally:
+        conn.close()
+
+
+def as_service(engine: EscalationEngine) -> EscalationService:
+    """The engine as the HTTP side sees it (and mypy checks that it fits)."""
+    return engine

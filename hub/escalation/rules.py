@@ -1,0 +1,221 @@
+"""Which signals become escalations, and how urgent each is.
+
+A rule looks at one bus event (and at what the hub knows: is the panel armed, is the
+device wired to hold-up buttons) and says whether it calls for an escalation. The
+built-in rules follow the field:
+
+=====================================  ==============  ================================
+Signal                                 Priority        Why
+=====================================  ==============  ================================
+hold-up, duress, panic (not restores)  life-safety     someone is in danger now
+burglary while the panel is armed      alarm           an intrusion, nobody in danger
+tamper                                 technical       someone may be defeating it
+link lost on a hold-up device          technical       hold-up buttons no longer heard
+=====================================  ==============  ================================
+
+Restores never open an escalation. A burglary from a panel whose state the hub has
+not heard yet counts as armed: panels report burglary alarms only for armed zones (or
+24-hour ones), so the doubt goes to the alarm.
+
+Plugins add rules through the ``register_escalation_rules`` hook; the built-in ones
+are registered by the essential ``escalation`` plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+from hub.escalation.model import Priority
+from hub.events import LIFE_SAFETY_KINDS, AlarmKind, AlarmSignal, Event, LinkLost, PanelState
+
+__all__ = [
+    "ARMED_STATES",
+    "BUILTIN_RULES",
+    "SCENE_KINDS",
+    "Match",
+    "PanelTracker",
+    "Rule",
+    "RuleContext",
+    "match_event",
+]
+
+#: Home Assistant panel states in which a burglary alarm is real (pending is the entry
+#: delay, triggered is the alarm itself).
+ARMED_STATES: Final = frozenset(
+    {
+        "armed_home",
+        "armed_away",
+        "armed_night",
+        "armed_vacation",
+        "armed_custom_bypass",
+        "pending",
+        "triggered",
+    }
+)
+
+#: Kinds after which the scene is preserved (journal sealed, recordings kept).
+SCENE_KINDS: Final = frozenset({AlarmKind.HOLDUP.value, AlarmKind.DURESS.value})
+
+#: The ``kind`` of an escalation opened by a lost link.
+LINK_LOST_KIND: Final = "link_lost"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """What a rule found: an incident to escalate.
+
+    Attributes:
+        kind: what happened (``holdup``, ``burglary``, ``link_lost``...).
+        priority: see ``Priority``.
+        device: the device that reported it.
+        zone: the shop zone, when known.
+    """
+
+    kind: str
+    priority: Priority
+    device: str
+    zone: str | None = None
+
+    @property
+    def silent(self) -> bool:
+        """Nothing the hub drives in the shop may show it (hold-up, duress, panic)."""
+        return self.priority is Priority.LIFE_SAFETY
+
+    @property
+    def preserves_scene(self) -> bool:
+        """The journal is sealed and the recordings kept (hold-up, duress)."""
+        return self.kind in SCENE_KINDS
+
+
+class RuleContext(Protocol):
+    """What a rule may ask the engine."""
+
+    @property
+    def burglary_when_armed(self) -> bool:
+        """The configuration escalates burglary while armed."""
+        ...
+
+    def armed(self, device: str, partition: int | None) -> bool | None:
+        """Whether the partition is armed (any partition when None); None if unknown."""
+        ...
+
+    def has_holdup_zones(self, device: str) -> bool:
+        """Whether the device has panel zones wired to hold-up buttons."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One escalation rule.
+
+    Attributes:
+        name: unique among the rules of a hub (for logs and duplicates).
+        event_types: the event classes it looks at (the engine subscribes to them).
+        match: returns a ``Match`` when the event calls for an escalation, else None.
+            It must be quick and must not do I/O: it runs on the life-safety path.
+    """
+
+    name: str
+    event_types: tuple[type[Event], ...]
+    match: Callable[[Event, RuleContext], Match | None]
+
+
+def _life_safety(event: Event, ctx: RuleContext) -> Match | None:
+    if not isinstance(event, AlarmSignal) or event.restore:
+        return None
+    if event.kind not in LIFE_SAFETY_KINDS:
+        return None
+    return Match(event.kind.value, Priority.LIFE_SAFETY, event.device, event.zone)
+
+
+def _burglary(event: Event, ctx: RuleContext) -> Match | None:
+    if not isinstance(event, AlarmSignal) or event.restore or event.kind is not AlarmKind.BURGLARY:
+        return None
+    if not ctx.burglary_when_armed or ctx.armed(event.device, event.partition) is False:
+        return None
+    return Match(event.kind.value, Priority.ALARM, event.device, event.zone)
+
+
+def _tamper(event: Event, ctx: RuleContext) -> Match | None:
+    if not isinstance(event, AlarmSignal) or event.restore or event.kind is not AlarmKind.TAMPER:
+        return None
+    return Match(event.kind.value, Priority.TECHNICAL, event.device, event.zone)
+
+
+def _holdup_link_lost(event: Event, ctx: RuleContext) -> Match | None:
+    if not isinstance(event, LinkLost) or not ctx.has_holdup_zones(event.device):
+        return None
+    return Match(LINK_LOST_KIND, Priority.TECHNICAL, event.device, None)
+
+
+#: The rules every hub runs, in the order they are tried.
+BUILTIN_RULES: Final = (
+    Rule("life-safety", (AlarmSignal,), _life_safety),
+    Rule("burglary-when-armed", (AlarmSignal,), _burglary),
+    Rule("tamper", (AlarmSignal,), _tamper),
+    Rule("holdup-link-lost", (LinkLost,), _holdup_link_lost),
+)
+
+
+def match_event(
+    rules: tuple[Rule, ...],
+    event: Event,
+    ctx: RuleContext,
+    on_error: Callable[[Rule, Exception], None] | None = None,
+) -> tuple[Match, Rule] | None:
+    """The first rule that matches ``event``, and its match.
+
+    A rule that raises is reported to ``on_error`` and skipped, so one broken rule
+    never hides a hold-up from the others. The built-in rules come first, so a
+    plugin's rule can add escalations but never take one away.
+    """
+    for rule in rules:
+        if not isinstance(event, rule.event_types):
+            continue
+        try:
+            found = rule.match(event, ctx)
+        except Exception as exc:
+            if on_error is not None:
+                on_error(rule, exc)
+            continue
+        if found is not None:
+            return found, rule
+    return None
+
+
+class PanelTracker:
+    """The armed state of every panel partition, from ``PanelState`` events and from
+    openings and closings (protocols such as Contact ID report only those)."""
+
+    def __init__(self) -> None:
+        self._states: dict[tuple[str, int | None], bool] = {}
+
+    def update(self, event: Event) -> None:
+        """Learn from ``event`` if it says something about a panel's state."""
+        if isinstance(event, PanelState):
+            self._states[(event.device, event.partition)] = event.state in ARMED_STATES
+        elif (
+            isinstance(event, AlarmSignal)
+            and not event.restore
+            and event.kind in (AlarmKind.OPENING, AlarmKind.CLOSING)
+        ):
+            armed = event.kind is AlarmKind.CLOSING
+            if event.partition is None:
+                # A whole-panel opening or closing: every known partition follows.
+                for key in [k for k in self._states if k[0] == event.device]:
+                    self._states[key] = armed
+            self._states[(event.device, event.partition)] = armed
+
+    def armed(self, device: str, partition: int | None) -> bool | None:
+        """True or False when known; None when the hub has heard nothing yet.
+
+        With a partition, that partition's state (else the whole panel's, when a
+        closing was reported without one); without, whether any partition is armed.
+        """
+        if partition is not None:
+            state = self._states.get((device, partition))
+            return state if state is not None else self._states.get((device, None))
+        known = [v for (d, _p), v in self._states.items() if d == device]
+        return any(known) if known else None

@@ -1,0 +1,357 @@
+"""Fixtures for the HTTP tests: a shop with contacts and tokens, the app served on a
+real loopback socket, a client, and the OpenAPI check of every response."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from multidict import CIMultiDictProxy
+
+from hub.bus import EventBus
+from hub.config.escalation import EscalationSettings, HighStockSettings, Tier
+from hub.config.model import CameraConfig, Config, JournalConfig, Site, Zone
+from hub.escalation.clock import Clock
+from hub.escalation.engine import EscalationEngine, as_service
+from hub.escalation.model import Contact, ContactRole, Escalation, EscalationService
+from hub.escalation.webhooks import EVENT_HEADER, SIGNATURE_HEADER, verify_signature
+from hub.events import AlarmKind, AlarmSignal
+from hub.http import HttpSettings, create_app, openapi_document, serve
+from hub.http.app import METRICS
+from hub.http.tokens import hash_token, new_token
+from tests.http.openapi_check import OpenApiChecker
+from tests.http.sse_client import SseReader
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "internal_error_expected: the test provokes a 500 on purpose"
+    )
+
+
+# -- contacts and tokens ---------------------------------------------------------------
+#: Who is who in the tests: the local referent (first tier), the departmental
+#: interlocutor (second tier, not reached in these tests), the installer, and the shop
+#: owner (a contact with no API scope).
+WHO = ("referent", "interlocutor", "installer", "owner")
+
+
+@dataclass
+class People:
+    contacts: dict[str, Contact]
+    tokens: dict[str, str]
+
+
+@pytest.fixture
+def people() -> People:
+    specs = {
+        "referent": ("referent-37", "Référent sûreté 37", ContactRole.LOCAL_REFERENT, {"referent"}),
+        "interlocutor": (
+            "interlocutor-37",
+            "Interlocuteur départemental",
+            ContactRole.DEPARTMENTAL_INTERLOCUTOR,
+            {"referent"},
+        ),
+        "installer": ("installer", "Installateur", ContactRole.INSTALLER, {"installer"}),
+        "owner": ("owner", "Gérante", ContactRole.OWNER, set()),
+    }
+    tokens = {key: new_token() for key in specs}
+    contacts = {
+        key: Contact(
+            id=cid,
+            name=name,
+            role=role,
+            token_sha256=hash_token(tokens[key]),
+            scopes=frozenset(scopes),
+        )
+        for key, (cid, name, role, scopes) in specs.items()
+    }
+    return People(contacts, tokens)
+
+
+# -- webhooks: a real receiver on loopback ---------------------------------------------
+WEBHOOK_SECRET = "a-webhook-secret-of-32-characters"
+
+
+class WebhookReceiver:
+    """A contact's webhook endpoint: records every signed delivery it accepts."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[tuple[str, dict[str, Any]]] = []
+        self.url = ""
+        self._changed = asyncio.Event()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        header = request.headers.get(SIGNATURE_HEADER, "")
+        if not verify_signature(WEBHOOK_SECRET, header, body, time.time()):
+            return web.Response(status=401)
+        self.deliveries.append((request.headers.get(EVENT_HEADER, ""), json.loads(body)))
+        self._changed.set()
+        return web.Response(status=204)
+
+    async def wait_for(self, event: str, timeout: float = 5.0) -> dict[str, Any]:
+        """The first delivery of ``event`` (waiting for it if need be)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                for name, body in self.deliveries:
+                    if name == event:
+                        return body
+                self._changed.clear()
+                await self._changed.wait()
+
+
+@pytest.fixture
+async def webhooks() -> AsyncIterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    app = web.Application()
+    app.router.add_post("/hook", receiver.handle)
+    async with serve(app) as url:
+        receiver.url = url + "/hook"
+        yield receiver
+
+
+# -- the escalation engine -------------------------------------------------------------
+ZONES = {
+    "counter": "Comptoir",
+    "window": "Vitrine rue",
+    "safe": "Coffre",
+    "office": "Bureau",
+    "workshop": "Atelier",
+    "entrance": "Entrée",
+    "stock": "Réserve",
+    "vault": "Chambre forte",
+}
+#: The first tier's acknowledgement deadline: long enough never to pass in a test that
+#: runs on the real clock.
+ACK_DEADLINE = 3600.0
+
+
+def shop_config(
+    tmp_path: Path, contacts: Sequence[Contact], *, ack_deadline: float = ACK_DEADLINE
+) -> Config:
+    """A shop with zones, cameras and a two-tier ladder (referent, then interlocutor)."""
+    ids = {c.id for c in contacts}
+    tiers = [t for t in (("referent-37",), ("interlocutor-37",)) if set(t) <= ids]
+    return Config(
+        path=tmp_path / "ecrin.yaml",
+        site=Site(
+            name="Bijouterie du Centre",
+            address="12 rue Nationale, 37000 Tours",
+            departement="37",
+            timezone="Europe/Paris",
+        ),
+        zones=tuple(Zone(zid, name, "high") for zid, name in ZONES.items()),
+        cameras=(
+            CameraConfig(
+                id="cam-counter",
+                type="frigate",
+                settings={},
+                zones=("counter",),
+                placement="indoor",
+            ),
+        ),
+        contacts=tuple(contacts),
+        escalation=EscalationSettings(
+            ladder=tuple(Tier(t, ack_deadline) for t in tiers) or (Tier((), ack_deadline),),
+            outbox_path=tmp_path / "outbox.db",
+            instructions="Entrée par la cour.",
+            high_stock=HighStockSettings(calendar_path=None),
+        ),
+        journal=JournalConfig(tmp_path / "journal.db"),
+    )
+
+
+@dataclass
+class Shop:
+    """The escalation side of a test: the real engine on a real bus, and the people."""
+
+    engine: EscalationEngine
+    bus: EventBus
+    people: People
+    webhooks: WebhookReceiver
+    used_zones: set[str] = field(default_factory=set)
+
+    @property
+    def service(self) -> EscalationService:
+        return as_service(self.engine)
+
+    @property
+    def installer(self) -> Contact:
+        return self.people.contacts["installer"]
+
+    async def alarm(self, kind: AlarmKind, zone: str | None = None) -> Escalation:
+        """Publish an alarm on the bus, as a panel would; return the escalation it opened.
+
+        Each call takes a zone not used yet in the test: a second alarm in the same zone
+        within the fold window is the same incident and would not open a new one.
+        """
+        zone = zone or next(z for z in ZONES if z not in self.used_zones)
+        assert zone not in self.used_zones, f"zone {zone} already has an escalation"
+        self.used_zones.add(zone)
+        listener = self.engine.changes(self.installer)
+        try:
+            self.bus.publish(
+                AlarmSignal(kind=kind, device="panel", zone=zone, code="122", protocol="contact-id")
+            )
+            async with asyncio.timeout(5):
+                async for change in listener:
+                    if change.what == "created" and change.escalation.zone == zone:
+                        return change.escalation
+        finally:
+            await listener.aclose()
+        raise AssertionError("the engine stopped before opening the escalation")
+
+    async def holdup(self, zone: str | None = None) -> Escalation:
+        """A hold-up (silent, life-safety, scene preserved)."""
+        return await self.alarm(AlarmKind.HOLDUP, zone)
+
+
+@pytest.fixture
+def engine_clock() -> Clock | None:
+    """The engine's clock: the real one, unless a test overrides this fixture."""
+    return None
+
+
+@pytest.fixture
+async def shop(
+    tmp_path: Path,
+    people: People,
+    bus: EventBus,
+    webhooks: WebhookReceiver,
+    engine_clock: Clock | None,
+) -> AsyncIterator[Shop]:
+    contacts = [
+        dataclasses.replace(c, webhook_url=webhooks.url, webhook_secret=WEBHOOK_SECRET)
+        if key == "referent"
+        else c
+        for key, c in people.contacts.items()
+    ]
+    people.contacts = dict(zip(people.contacts, contacts, strict=True))
+    async with EscalationEngine(shop_config(tmp_path, contacts), bus, clock=engine_clock) as engine:
+        yield Shop(engine, bus, people, webhooks)
+
+
+# -- the app on a loopback socket ------------------------------------------------------
+class FakeClock:
+    """A monotonic clock the test moves by hand (for lockouts that last minutes)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings() -> HttpSettings:
+    return HttpSettings(heartbeat=0.3)
+
+
+@pytest.fixture
+def checker() -> OpenApiChecker:
+    return OpenApiChecker(openapi_document())
+
+
+@pytest.fixture
+def app(
+    shop: Shop, settings: HttpSettings, clock: FakeClock, checker: OpenApiChecker
+) -> web.Application:
+    application = create_app(shop.service, settings, clock=clock)
+    checker.attach(application)
+    return application
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: CIMultiDictProxy[str]
+    text: str
+
+    @property
+    def body(self) -> Any:
+        return json.loads(self.text)
+
+
+class Client:
+    """Calls the hub over real HTTP, as a given person."""
+
+    def __init__(self, session: aiohttp.ClientSession, base: str, people: People) -> None:
+        self.session = session
+        self.base = base
+        self.people = people
+
+    def auth(self, who: str | None) -> dict[str, str]:
+        return {} if who is None else {"Authorization": f"Bearer {self.people.tokens[who]}"}
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        who: str | None = "referent",
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Reply:
+        all_headers = self.auth(who) | (headers or {})
+        async with self.session.request(
+            method, self.base + path, headers=all_headers, **kwargs
+        ) as response:
+            return Reply(response.status, response.headers, await response.text())
+
+    async def get(self, path: str, **kwargs: Any) -> Reply:
+        return await self.call("GET", path, **kwargs)
+
+    async def post(self, path: str, **kwargs: Any) -> Reply:
+        return await self.call("POST", path, **kwargs)
+
+
+@pytest.fixture
+async def base_url(
+    app: web.Application, checker: OpenApiChecker, request: pytest.FixtureRequest
+) -> AsyncIterator[str]:
+    async with serve(app) as url:
+        yield url
+    if request.node.get_closest_marker("internal_error_expected") is None:
+        assert app[METRICS].internal_errors == 0, "a request reached the catch-all"
+        assert checker.internal_errors == 0
+    assert checker.problems == [], "responses that break the OpenAPI document"
+
+
+@pytest.fixture
+async def client(base_url: str, people: People) -> AsyncIterator[Client]:
+    async with aiohttp.ClientSession() as session:
+        yield Client(session, base_url, people)
+
+
+STREAM = "/api/v1/escalations/stream"
+
+
+@asynccontextmanager
+async def stream(client: Client, who: str = "referent") -> AsyncIterator[SseReader]:
+    """The live stream, as ``who``; checks the response is an event stream."""
+    async with client.session.get(
+        client.base + STREAM, headers=client.auth(who), timeout=aiohttp.ClientTimeout(total=None)
+    ) as response:
+        assert response.status == 200
+        assert response.content_type == "text/event-stream"
+        assert response.headers["Cache-Control"] == "no-store"
+        yield SseReader(response)
