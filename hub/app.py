@@ -29,6 +29,7 @@ from hub.devices import Device, DeviceContext, DeviceType, ZoneMap
 from hub.escalation.engine import EscalationEngine
 from hub.events import AlarmSignal, Event, HubStarted, HubStopping
 from hub.hookspecs import HubInfo
+from hub.http import create_app, serve
 from hub.journal import Journal, open_or_quarantine
 from hub.plugins import PluginManager
 from hub.recorder import Recorder
@@ -49,6 +50,8 @@ class Hub:
         journal_path: overrides the configuration's journal path (the demo uses a
             temporary one).
         backoff: the retry policy factory for devices (tests shorten it).
+        serve_http: serve the referent API and page when escalation is configured.
+        http_port: overrides the configuration's HTTP port (0 picks a free one).
     """
 
     def __init__(
@@ -59,6 +62,8 @@ class Hub:
         *,
         journal_path: Path | None = None,
         backoff: Callable[[], Backoff] = Backoff,
+        serve_http: bool = True,
+        http_port: int | None = None,
     ) -> None:
         self.config = config
         self.plugins = plugins
@@ -72,6 +77,9 @@ class Hub:
         self.escalation: EscalationEngine | None = None
         self.supervisors: dict[str, DeviceSupervisor] = {}
         self._backoff = backoff
+        self._serve_http = serve_http
+        self._http_port = http_port
+        self.http_url: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stack = AsyncExitStack()
         self._stop = asyncio.Event()
@@ -128,10 +136,34 @@ class Hub:
                 await self._stack.aclose()
                 self.recorder = None
                 raise
+            if self._serve_http:
+                await self._start_http(self.escalation)
         self._start_devices()
         self.plugins.hub_started(self.info)
         self.emit(HubStarted(site=self.config.site.name))
         return self
+
+    async def _start_http(self, engine: EscalationEngine) -> None:
+        """Serve the referent API and page. Entered after the engine, so it stops first.
+
+        A port that cannot be bound is one error line: webhooks still reach the
+        referents, and the rest of the hub runs.
+        """
+        http = self.config.http
+        port = http.port if self._http_port is None else self._http_port
+        try:
+            self.http_url = await self._stack.enter_async_context(
+                serve(create_app(engine), http.host, port)
+            )
+        except OSError as exc:
+            log.error(
+                "HTTP %s:%s unavailable (%s): no referent API or page; webhooks still go out",
+                http.host,
+                port,
+                exc.strerror or exc,
+            )
+        else:
+            log.info("referent API and page on %s", self.http_url)
 
     def _start_devices(self) -> None:
         entries: list[tuple[str, str, Mapping[str, Any], ZoneMap]] = []

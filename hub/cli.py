@@ -13,12 +13,14 @@ import asyncio
 import dataclasses
 import json
 import re
+import shutil
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from hub.app import Hub
 from hub.config import Config, ConfigError, disabled_plugins, load_config
 from hub.devices import DeviceType
 from hub.logs import RedactingFilter, configure_logging
@@ -100,16 +102,37 @@ def config_for_run(path: Path, catalogue: Mapping[str, DeviceType], err: TextIO)
         )
 
 
+#: The demo configuration's referent token (its hash is in config/demo.yaml). Demo only:
+#: a real shop's tokens come from `ecrin token new`.
+DEMO_TOKEN = "ecrin_demo_token_for_the_demo_shop_only"
+
+
+async def print_escalations(hub: Hub, out: TextIO) -> None:
+    """Print the escalation engine's changes, as an installer sees them (demo)."""
+    engine = hub.escalation
+    assert engine is not None
+    viewer = next((c for c in engine.contacts() if "installer" in c.scopes), None)
+    if viewer is None:
+        return
+    async for change in engine.changes(viewer):
+        esc = change.escalation
+        when = esc.updated_at.astimezone().strftime("%H:%M:%S")
+        out.write(
+            f"{when}  ESCALATION {change.what:<12} {esc.kind} at {esc.zone or '?'}, tier"
+            f" {esc.tier + 1}, to {', '.join(esc.addressed_to)} ({esc.status})\n"
+        )
+        out.flush()
+
+
 async def _run_hub(
     redactor: RedactingFilter,
     config_path: Path,
     duration: float | None,
     journal: Path | None,
-    show_events: bool,
+    demo: bool,
     out: TextIO,
     err: TextIO,
 ) -> int:
-    from hub.app import Hub
     from hub.console import EventPrinter
 
     manager = _plugin_manager(config_path)
@@ -118,19 +141,37 @@ async def _run_hub(
     if config is None:
         return 1
     redactor.update(config.secret_values)
-    async with Hub(config, manager, catalogue, journal_path=journal) as hub:
-        if show_events:
-            printer = EventPrinter(out)
-            hub.bus.subscribe(printer.event_type, printer.handle, name="console")
+    from hub.escalation.scene import SceneLocked
 
-        def ready() -> None:
-            out.write(
-                f"Écrin running for {config.site.name}: {len(hub.supervisors)} devices,"
-                f" journal {hub.journal_path}. Ctrl-C to stop.\n"
-            )
-            out.flush()
+    try:
+        async with Hub(
+            config, manager, catalogue, journal_path=journal, http_port=0 if demo else None
+        ) as hub:
+            watchers: list[asyncio.Task[None]] = []
+            if demo:
+                printer = EventPrinter(out)
+                hub.bus.subscribe(printer.event_type, printer.handle, name="console")
+                if hub.escalation is not None:
+                    watchers.append(asyncio.create_task(print_escalations(hub, out)))
 
-        reason = await hub.run_until_signal(duration, on_ready=ready)
+            def ready() -> None:
+                out.write(
+                    f"Écrin running for {config.site.name}: {len(hub.supervisors)} devices,"
+                    f" journal {hub.journal_path}. Ctrl-C to stop.\n"
+                )
+                if demo and hub.http_url:
+                    out.write(f"Referent page: {hub.http_url}/ (demo token: {DEMO_TOKEN})\n")
+                out.flush()
+
+            reason = await hub.run_until_signal(duration, on_ready=ready)
+            for task in watchers:
+                task.cancel()
+            await asyncio.gather(*watchers, return_exceptions=True)
+    except SceneLocked as exc:
+        for line in exc.reasons:
+            err.write(f"{config_path}: refused while a scene is preserved: {line}\n")
+        err.write("release the scene (referent API or page) before changing this\n")
+        return 1
     out.write(f"Écrin stopped ({reason}).\n")
     return 0
 
@@ -145,10 +186,23 @@ def cmd_run(
 def cmd_demo(
     redactor: RedactingFilter, config_path: Path, duration: float | None, out: TextIO, err: TextIO
 ) -> int:
-    """Run the demo shop with simulated devices and print events live."""
+    """Run the demo shop with simulated devices and print events live.
+
+    The configuration is copied into a temporary directory first, so that its journal
+    and outbox start empty and vanish afterwards: a demo never resumes yesterday's
+    escalations.
+    """
     with tempfile.TemporaryDirectory(prefix="ecrin-demo-") as tmp:
-        journal = Path(tmp) / "journal.db"
-        return asyncio.run(_run_hub(redactor, config_path, duration, journal, True, out, err))
+        copy = Path(tmp) / config_path.name
+        try:
+            shutil.copyfile(config_path, copy)
+            secrets = config_path.parent / "secrets.yaml"
+            if secrets.exists():
+                shutil.copyfile(secrets, Path(tmp) / "secrets.yaml")
+        except OSError as exc:
+            err.write(f"ecrin demo: cannot read {config_path}: {exc.strerror or exc}\n")
+            return 2
+        return asyncio.run(_run_hub(redactor, copy, duration, None, True, out, err))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -128,10 +128,25 @@ def test_example_is_valid_and_realistic(example: Path) -> None:
     assert any(c.placement == "outdoor" and c.views_public_road for c in config.cameras)
     assert config.mqtt is not None
     assert config.mqtt.password == "change-me-to-a-long-random-password"
-    assert config.secret_values == frozenset({"change-me-to-a-long-random-password"})
+    assert config.secret_values == frozenset(
+        {
+            "change-me-to-a-long-random-password",
+            "change-me-referent-webhook-hmac-key",
+            "change-me-interlocuteur-webhook-hmac-key",
+        }
+    )
     assert config.journal.path == example.parent / "ecrin-journal.db"
-    assert config.contacts == ()
-    assert config.escalation is None  # `escalation: {}`: none configured
+    assert [c.id for c in config.contacts] == [
+        "referent-37",
+        "interlocuteur-37",
+        "police-municipale",
+        "proprietaire",
+    ]
+    assert config.escalation is not None
+    assert list(config.escalation.ladder[0].contacts) == ["referent-37"]
+    referent = config.contacts[0]
+    assert referent.webhook_secret == "change-me-referent-webhook-hmac-key"
+    assert "change-me-referent" not in repr(config)
     assert config.plugins.disable == ()
 
 
@@ -141,7 +156,8 @@ def test_example_is_valid_with_the_real_simulation_plugin(example: Path) -> None
     out, err = io.StringIO(), io.StringIO()
     assert check_config_main(example, manager.device_types(), out, err) == 0
     assert err.getvalue() == ""
-    assert out.getvalue() == f"{example}: valid: 4 zones, 1 device, 4 cameras\n"
+    summary = "valid: 4 zones, 1 device, 4 cameras, 4 contacts, 3 escalation tiers"
+    assert out.getvalue() == f"{example}: {summary}\n"
 
 
 def test_example_without_its_secrets_file_points_at_the_secret(example: Path) -> None:
@@ -150,7 +166,10 @@ def test_example_without_its_secrets_file_points_at_the_secret(example: Path) ->
     line = next(i for i, text in enumerate(lines, 1) if "!secret mqtt_password" in text)
     column = lines[line - 1].index("!secret") + 1
     secrets = example.parent / "secrets.yaml"
-    assert issues(example) == [
+    found = issues(example)
+    assert all(f"secrets file {secrets} not found" in issue for issue in found)
+    assert len(found) == 3  # the MQTT password and the two webhook secrets
+    assert found[-1:] == [
         f"{example}:{line}:{column}: mqtt.password: secret 'mqtt_password':"
         f" secrets file {secrets} not found"
     ]

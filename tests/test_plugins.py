@@ -79,7 +79,7 @@ def test_allowlist_loads_only_named_plugins_plus_essential(
 ) -> None:
     monkeypatch.setenv("ECRIN_LOAD_PLUGINS", "good")
     manager = PluginManager.from_environment(trusted=TRUSTED)
-    assert {r.name for r in manager.records()} == {"good", "guard"}
+    assert {r.name for r in manager.records()} == {"good", "guard", "escalation"}
     assert manager.errors == []  # the broken plugin was not even imported
     assert "ecrin_brokenplug" not in sys.modules
 
@@ -89,7 +89,7 @@ def test_empty_allowlist_loads_only_essential(
 ) -> None:
     monkeypatch.setenv("ECRIN_LOAD_PLUGINS", "")
     manager = PluginManager.from_environment(trusted=TRUSTED)
-    assert [r.name for r in manager.records() if r.essential] == ["guard"]
+    assert [r.name for r in manager.records() if r.essential] == ["escalation", "guard"]
     assert "good" not in {r.name for r in manager.records()}
 
 

@@ -418,6 +418,9 @@ def _date_rule(log: IssueLog, node: YNode, path: str) -> DateRule | None:
         )
         return None
     month, day, nth = values["month"], values["day"], values["nth"]
+    if forms[0] == "easter" and section.get("month") is not None:
+        log.add(section.get("month") or ymap, section.at("month"), "easter takes no month")
+        return None
     if forms[0] != "easter" and section.get("month") is None:
         log.add(ymap, section.at("month"), "required key is missing")
         return None

@@ -72,6 +72,7 @@ from hub.escalation.outbox import (
     Outbox,
     OutboxBatch,
     OutboxError,
+    OutboxSnapshot,
     SceneRecord,
     StoredEscalation,
 )
@@ -274,7 +275,6 @@ class EscalationEngine:
 
     # -- lifecycle ----------------------------------------------------------------------
     async def __aenter__(self) -> EscalationEngine:
-        await self.outbox.open()
         try:
             await self._start()
         except BaseException:
@@ -290,9 +290,26 @@ class EscalationEngine:
     ) -> None:
         await self._stop()
 
+    async def _open_outbox(self, now: datetime) -> OutboxSnapshot:
+        """Open the outbox and read it back; an unusable one (a directory, a file from a
+        newer hub, a dead disk) is logged and the engine runs without durability rather
+        than leave hold-ups undelivered."""
+        try:
+            await self.outbox.open()
+            return await self.outbox.load(now - REPLAY_WINDOW)
+        except OutboxError as exc:
+            self._outbox_failing = True
+            log.critical(
+                "escalation outbox unusable, escalating without durability"
+                " (no resume after a crash, no scene guard): %s",
+                exc,
+            )
+            await self.outbox.close()
+            return OutboxSnapshot([], [], frozenset(), {}, {}, {})
+
     async def _start(self) -> None:
         now = self.clock.now()
-        snapshot = await self.outbox.load(now - REPLAY_WINDOW)
+        snapshot = await self._open_outbox(now)
         self._scenes = dict(snapshot.scenes)
         evidence = EvidenceSettings.from_config(self.config)
         stored = snapshot.meta.get("evidence")
@@ -308,9 +325,11 @@ class EscalationEngine:
         created = snapshot.meta.get("created")
         outbox_born = datetime.fromisoformat(created) if created else now
         self._replay_from = max(now - REPLAY_WINDOW, outbox_born)
-        await self.outbox.commit(
-            OutboxBatch(
-                meta={"evidence": evidence.to_json(), "evidence_sha256": evidence.fingerprint}
+        await self._durably(
+            self.outbox.commit(
+                OutboxBatch(
+                    meta={"evidence": evidence.to_json(), "evidence_sha256": evidence.fingerprint}
+                )
             )
         )
         self._resolve_rules()

@@ -147,3 +147,55 @@ def test_calendar_file_errors_are_reported_with_the_calendar_file(tmp_path: Path
         "cal.yaml:10:54: periods[4].date.nth: 0 is not a position: use 1 or -1",
         "cal.yaml:10:71: periods[4].days_before: 200 is above the maximum 90",
     ]
+
+
+YAML_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-400, 400) | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "name",
+                    "start",
+                    "end",
+                    "date",
+                    "month",
+                    "day",
+                    "weekday",
+                    "nth",
+                    "easter",
+                    "offset",
+                    "unless",
+                    "then",
+                    "days_before",
+                    "days_after",
+                    "periods",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@given(
+    st.one_of(YAML_VALUES, st.fixed_dictionaries({"periods": st.lists(YAML_VALUES, max_size=3)}))
+)
+def test_any_calendar_document_is_read_or_reported_never_raises(document: object) -> None:
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "cal.yaml"
+        path.write_text(json.dumps(document), encoding="utf-8")  # JSON is YAML
+        rules, issues = read_calendar(path, "cal.yaml")
+    if issues:
+        assert all(i.file == "cal.yaml" and i.line >= 1 for i in issues)
+    for rule in rules:
+        for year in (2024, 2025):
+            period = rule.in_year(year)
+            assert period.start <= period.end

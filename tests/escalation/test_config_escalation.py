@@ -7,8 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from hub.config import ConfigError, load_config
+from hub.config import ConfigError, ConfigIssue, load_config
 from hub.config.escalation import DEFAULT_CALENDAR
 from hub.escalation.model import ContactRole
 from tests.escalation.conftest import SITE, plugin_manager
@@ -233,3 +235,92 @@ def test_loopback_http_is_allowed_for_tests(tmp_path: Path) -> None:
         "http://[::1]:9/x",
         "http://localhost/x",
     ]
+
+
+def test_check_config_counts_contacts_and_tiers(tmp_path: Path) -> None:
+    import io
+
+    from hub.config import check_config_main
+
+    path = write(
+        tmp_path,
+        """\
+        contacts: [{id: r, name: R, role: local_referent}, {id: o, name: O, role: owner}]
+        escalation: {ladder: [{contacts: [r], ack_deadline: 60}, {contacts: [o], ack_deadline: 60}]}
+        """,
+    )
+    out, err = io.StringIO(), io.StringIO()
+    assert check_config_main(path, CATALOGUE, out, err) == 0
+    assert out.getvalue() == (
+        f"{path}: valid: 3 zones, 2 devices, 3 cameras, 2 contacts, 2 escalation tiers\n"
+    )
+
+
+KEYS = [
+    "id",
+    "name",
+    "role",
+    "webhook",
+    "url",
+    "secret",
+    "token_sha256",
+    "scopes",
+    "ladder",
+    "contacts",
+    "ack_deadline",
+    "fold_window",
+    "burglary_when_armed",
+    "instructions",
+    "reminders",
+    "high_stock",
+    "calendar",
+    "deadline_factor",
+    "periods",
+    "start",
+    "end",
+    "outbox",
+    "path",
+    "timeout",
+    "backoff_initial",
+    "backoff_max",
+    "concurrency",
+    "scene",
+    "before",
+    "after",
+]
+VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 400)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.sampled_from(["r", "referent", "local_referent", "https://x.example/", "2026-09-05"])
+    | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(KEYS), inner, max_size=4)
+    ),
+    max_leaves=16,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(contacts=VALUES, escalation=VALUES)
+def test_any_sections_load_or_give_issues(
+    tmp_path: Path, contacts: object, escalation: object
+) -> None:
+    import json
+
+    path = write(
+        tmp_path,
+        f"contacts: {json.dumps(contacts)}\nescalation: {json.dumps(escalation)}\n",
+    )
+    problems: list[ConfigIssue] = []
+    try:
+        config = load_config(path, CATALOGUE)
+    except ConfigError as exc:
+        problems = exc.issues
+        assert problems, "a ConfigError always carries issues"
+    else:
+        assert all(c.id for c in config.contacts)
+    assert all(i.line >= 1 and i.column >= 1 for i in problems)

@@ -14,7 +14,7 @@ from hub.escalation.outbox import Delivery, Outbox, OutboxBatch, StoredEscalatio
 from hub.events import AlarmKind
 from hub.journal import Journal
 from tests.escalation.conftest import Receiver, load, plugin_manager, write_config
-from tests.escalation.helpers import ChangeLog, alarm
+from tests.escalation.support import ChangeLog, alarm
 
 NOW = datetime(2026, 3, 10, 11, 0, tzinfo=UTC)
 
@@ -161,3 +161,23 @@ async def test_signals_journaled_but_never_escalated_are_replayed(
         EscalationEngine(config, journal=journal, plugins=plugin_manager()) as running,
     ):
         assert len(running.list(installer)) == 2  # the replay is done when start returns
+
+
+async def test_an_unusable_outbox_does_not_stop_a_holdup(
+    tmp_path: Path, receivers: dict[str, Receiver]
+) -> None:
+    config = load(
+        write_config(
+            tmp_path,
+            {name: r.url for name, r in receivers.items()},
+            extra="outbox: {path: a-directory}\n",
+        )
+    )
+    (tmp_path / "a-directory").mkdir()
+    installer = config.contact("installer")
+    assert installer is not None
+    async with EscalationEngine(config, plugins=plugin_manager()) as running:
+        await running.handle(alarm())
+        (request,) = await receivers["referent-37"].wait_for()
+        assert [e.kind for e in running.list(installer)] == ["holdup"]
+    assert request.verified

@@ -33,7 +33,7 @@ from tests.escalation.conftest import (
     plugin_manager,
     write_config,
 )
-from tests.escalation.helpers import ChangeLog, alarm, wait_until
+from tests.escalation.support import ChangeLog, alarm, wait_until
 
 PARIS = ZoneInfo("Europe/Paris")
 QUIET_DAY = datetime(2026, 3, 10, 12, 0, tzinfo=PARIS)  # in no high-stock period

@@ -15,7 +15,7 @@ from hub.escalation.scene import EvidenceSettings, SceneGuard, SceneLocked
 from hub.journal import Journal, read_entries, read_seals
 from hub.recorder import Recorder
 from tests.escalation.conftest import SITE, Receiver, load, plugin_manager, write_config
-from tests.escalation.helpers import alarm, wait_until
+from tests.escalation.support import alarm, wait_until
 
 CAMERAS_SHORTER = SITE.split("cameras:", maxsplit=1)[1].replace(
     "retention_days: 20", "retention_days: 7"

@@ -1,4 +1,4 @@
-"""Helpers for the engine tests: signals, a log of live changes, waiting on a condition."""
+"""Test support for the engine tests: signals, a log of live changes, waiting on a condition."""
 
 from __future__ import annotations
 
