@@ -195,14 +195,22 @@ def cmd_demo(
     with tempfile.TemporaryDirectory(prefix="ecrin-demo-") as tmp:
         copy = Path(tmp) / config_path.name
         try:
-            shutil.copyfile(config_path, copy)
+            text = config_path.read_text(encoding="utf-8")
             secrets = config_path.parent / "secrets.yaml"
             if secrets.exists():
                 shutil.copyfile(secrets, Path(tmp) / "secrets.yaml")
         except OSError as exc:
             err.write(f"ecrin demo: cannot read {config_path}: {exc.strerror or exc}\n")
             return 2
-        return asyncio.run(_run_hub(redactor, copy, duration, None, True, out, err))
+
+        async def demo() -> int:
+            from hub.demo import DEMO_PORT_PLACEHOLDER, demo_panel
+
+            async with demo_panel(Path(tmp)) as port:
+                copy.write_text(text.replace(DEMO_PORT_PLACEHOLDER, port), encoding="utf-8")
+                return await _run_hub(redactor, copy, duration, None, True, out, err)
+
+        return asyncio.run(demo())
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -40,7 +40,15 @@ def describe_event(event: Event) -> str:
     if isinstance(event, DeviceFault):
         retry = f"retry in {event.retry_in:.1f} s"
         return f"{when}  DEVICE FAULT     {event.device}: {event.reason} ({retry})"
-    return f"{when}  {type(event).__name__}"
+    return f"{when}  {type(event).__name__:<16} {_fields(event)}"
+
+
+def _fields(event: Event) -> str:
+    """The event's own fields as ``name=value`` (for types this module does not know:
+    a plugin's events still read well)."""
+    data = event.to_dict()
+    skip = {"type", "time", "raw", "protocol"}
+    return " ".join(f"{k}={v}" for k, v in data.items() if k not in skip and v not in ("", None))
 
 
 class EventPrinter:

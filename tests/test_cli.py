@@ -19,7 +19,7 @@ from hub.logs import configure_logging
 
 ROOT = Path(__file__).resolve().parent.parent
 ECRIN = [sys.executable, "-m", "hub.cli"]
-ENV = dict(os.environ, ECRIN_LOAD_PLUGINS="sim", PYTHONUNBUFFERED="1")
+ENV = dict(os.environ, ECRIN_LOAD_PLUGINS="sim,panels", PYTHONUNBUFFERED="1")
 
 SHOP = """\
 site:
@@ -125,8 +125,9 @@ def test_run_stops_cleanly_on_signal_and_never_logs_secrets(tmp_path: Path, sig:
 
 
 def test_demo_shows_a_holdup_live() -> None:
+    """The demo's panel speaks DSC IT-100 on a pty; its hold-up is escalated."""
     proc = subprocess.run(
-        [*ECRIN, "demo", "--duration", "5"],
+        [*ECRIN, "demo", "--duration", "7"],
         capture_output=True,
         text=True,
         env=ENV,
@@ -138,6 +139,8 @@ def test_demo_shows_a_holdup_live() -> None:
     assert "HOLDUP" in proc.stdout
     assert "comptoir" in proc.stdout
     assert "CAMERA online" in proc.stdout
+    assert "ESCALATION created" in proc.stdout
+    assert "Referent page: http://127.0.0.1:" in proc.stdout
 
 
 def test_log_redaction_hides_secrets_in_messages_arguments_and_tracebacks() -> None:
