@@ -14,7 +14,9 @@ and to lose nothing that was acknowledged:
   anchors it outside the file.
 * Triggers refuse ``UPDATE`` and ``DELETE`` on the events table: a speed bump against
   an accidental edit, not a defence (a trigger can be dropped; the chain still tells).
-* WAL mode with ``synchronous=FULL``: a row is on disk when ``append`` returns.
+* WAL mode with ``synchronous=FULL``: a row is on disk when ``append`` returns. The
+  WAL is copied back into the file by a ``WalCheckpointer`` in a thread of its own,
+  not inside an append (see there why).
 
 One SQLite connection is owned by one dedicated writer thread, so the event loop never
 waits on the disk. Readers (``verify_journal``, ``tail``, ``read_entries``) open their
@@ -26,7 +28,10 @@ segment and the chain hash at its last row, written by the same writer thread so
 sits exactly between two appends. The engine keeps a copy of each seal in its outbox, a
 second file: rewriting the journal from the incident on then disagrees with a record
 outside it. The table is append-only like ``events`` (triggers), is created on open
-for journals made before it existed, and changes nothing else in the format.
+for journals made before it existed, and changes nothing else in the format. The
+segment's first row is found in memory (``_RowTimes``), not by reading the journal
+back: a seal follows every hold-up, and must not hold the writer thread while the next
+hold-up waits to be journaled.
 
 A file that is not a journal (random bytes, a damaged SQLite file, another program's
 database) raises ``JournalError`` with one line naming the file and the cause.
@@ -45,10 +50,13 @@ import json
 import logging
 import sqlite3
 import threading
+import time as _time
+from array import array
+from bisect import bisect_left
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO, TypeVar
@@ -59,12 +67,14 @@ from hub.events import Event, event_from_dict, event_types
 __all__ = [
     "FORMAT_VERSION",
     "GENESIS_HASH",
+    "SEAL_HORIZON",
     "Journal",
     "JournalEntry",
     "JournalError",
     "JournalQuarantined",
     "JournalSeal",
     "VerifyResult",
+    "WalCheckpointer",
     "canonical_payload",
     "chain_hash",
     "journal_tail_main",
@@ -85,6 +95,8 @@ T = TypeVar("T")
 FORMAT_VERSION = 1
 #: The ``prev_hash`` of the first row.
 GENESIS_HASH = "0" * 64
+#: How many of the last rows a seal looks through for the start of its incident window.
+SEAL_HORIZON = 100_000
 
 _CHAIN_RECIPE = "sha256(prev_hash || seq || payload), hex; genesis prev_hash = 64 zeros"
 _COLUMNS = "seq, time, type, life_safety, payload, prev_hash, hash"
@@ -606,6 +618,186 @@ def _verify_until(path: Path, stop: threading.Event) -> VerifyResult | None:
         return _verify(conn, path, stop)
 
 
+# -- checkpoints off the write path ----------------------------------------------
+class WalCheckpointer:
+    """Copies a WAL file back into its database, from a thread of its own.
+
+    By default SQLite checkpoints inside the commit that takes the WAL past 1000 pages:
+    that commit also writes the pages back and syncs the database file, ten
+    milliseconds or more on a loaded disk, and whatever waits for the commit (a
+    hold-up being journaled, an escalation before its webhook) waits for that too. A
+    writer that uses this checkpointer turns it off on its own connection
+    (``PRAGMA wal_autocheckpoint = 0``) and calls ``committed`` after its commits; at
+    most every ``interval`` seconds, a ``PASSIVE`` checkpoint (one that never blocks
+    the writer) then runs on a second connection in this checkpointer's thread. It is
+    started after an ordinary commit, never right after one a hold-up waits on: its
+    writes and ``fsync`` would compete with the hold-up's next one (the outbox).
+
+    Durability is unchanged: a commit is on disk in the WAL (``synchronous=FULL``)
+    whether or not it has been copied back yet. If a checkpoint fails, the writer's
+    connection gets its automatic checkpoints back, so the WAL never grows unbounded.
+
+    Args:
+        path: the database file.
+        interval: the least time between two checkpoints, in seconds.
+        busy_timeout: seconds a checkpoint waits for a lock (another checkpointer).
+    """
+
+    #: SQLite's own default, restored on the writer when checkpoints here fail.
+    AUTOCHECKPOINT = 1000
+
+    def __init__(self, path: Path, *, interval: float = 2.0, busy_timeout: float = 5.0) -> None:
+        self.path = Path(path)
+        self.interval = interval
+        self.busy_timeout = busy_timeout
+        #: Checkpoints run, and failed.
+        self.runs = 0
+        self.failures = 0
+        self._executor: ThreadPoolExecutor | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+        self._busy = False
+        self._next = 0.0
+        self._failed = False
+        self._closed = False
+
+    @staticmethod
+    def take_over(writer: sqlite3.Connection) -> None:
+        """Turn off the writer connection's own checkpoints (call once, on open)."""
+        writer.execute("PRAGMA wal_autocheckpoint = 0")
+
+    def committed(self, writer: sqlite3.Connection, *, urgent: bool = False) -> None:
+        """Called by the writer's thread after a commit: start a checkpoint if one is
+        due and the commit was not ``urgent``. Never blocks and never raises."""
+        if self._failed:
+            self._failed = False
+            with contextlib.suppress(sqlite3.Error):
+                writer.execute(f"PRAGMA wal_autocheckpoint = {self.AUTOCHECKPOINT}")
+            return
+        if urgent:
+            return
+        now = _time.monotonic()
+        with self._lock:
+            if self._busy or self._closed or now < self._next:
+                return
+            self._busy = True
+            self._next = now + self.interval
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="wal-checkpoint")
+            executor = self._executor
+        try:
+            executor.submit(self._run)
+        except RuntimeError:  # shut down meanwhile: the writer is closing anyway
+            with self._lock:
+                self._busy = False
+
+    def _run(self) -> None:
+        try:
+            if self._conn is None:
+                self._conn = sqlite3.connect(
+                    self.path, timeout=self.busy_timeout, isolation_level=None
+                )
+                self._conn.execute("PRAGMA synchronous = FULL")
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self.runs += 1
+        except sqlite3.Error as exc:
+            self.failures += 1
+            self._failed = True  # the writer checkpoints by itself again
+            log.error(
+                "%s: background checkpoint failed, the writer checkpoints: %s", self.path, exc
+            )
+        finally:
+            with self._lock:
+                self._busy = False
+
+    def close(self) -> None:
+        """Wait for a running checkpoint and close the connection (blocking: call it
+        from a worker thread, before closing the writer, which then checkpoints the
+        rest as SQLite does when its last connection closes)."""
+        with self._lock:
+            self._closed = True
+            executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        executor.submit(self._close_connection)  # in the thread that made it
+        executor.shutdown(wait=True)
+
+    def _close_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+
+# -- where a seal's segment starts --------------------------------------------
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(value: datetime) -> int:
+    """Microseconds since the epoch, exactly (a naive time is taken as UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return (value - _EPOCH) // _MICROSECOND
+
+
+def _stored_micros(time: str) -> int | None:
+    """The ``time`` column as microseconds, or None when it is not an ISO time."""
+    try:
+        return _micros(datetime.fromisoformat(time))
+    except ValueError:
+        return None
+
+
+class _RowTimes:
+    """The rows that can still start a seal's segment, kept by the writer as it appends.
+
+    A seal's segment starts just after the last row, among the last ``horizon`` rows,
+    whose time is before the incident window. Reading the rows back to find it means
+    parsing up to ``horizon`` times in the writer thread, tens of milliseconds with
+    the GIL held, after every hold-up, while the next hold-up waits to be journaled.
+
+    A row followed by one whose time is earlier or equal can never be that last row
+    (the later one would be found first), so it is dropped as the later one is added.
+    What is kept has strictly increasing times and seqs, and the answer is a binary
+    search. Rows come nearly in time order, so about one entry per row is kept, as far
+    back as ``horizon``: two integer arrays, 16 bytes a row.
+    """
+
+    def __init__(self, horizon: int) -> None:
+        self.horizon = horizon
+        self._seqs = array("q")
+        self._times = array("q")
+        self._head = 0
+
+    def add(self, seq: int, micros: int) -> None:
+        """Record a row just written (seqs must come in increasing order)."""
+        seqs, times = self._seqs, self._times
+        while len(times) > self._head and times[-1] >= micros:
+            times.pop()
+            seqs.pop()
+        seqs.append(seq)
+        times.append(micros)
+        if len(seqs) - self._head > self.horizon:
+            self._forget_below(seq - self.horizon + 1)
+
+    def _forget_below(self, lowest: int) -> None:
+        head = bisect_left(self._seqs, lowest, self._head)
+        if head > 4096 and head * 2 > len(self._seqs):
+            del self._seqs[:head]
+            del self._times[:head]
+            head = 0
+        self._head = head
+
+    def last_before(self, micros: int, lowest: int) -> int | None:
+        """The highest seq, at or above ``lowest``, of a row whose time is before
+        ``micros`` (None when no such row was recorded)."""
+        self._forget_below(lowest)
+        head = self._head
+        found = bisect_left(self._times, micros, head)
+        return self._seqs[found - 1] if found > head else None
+
+
 # -- writing ---------------------------------------------------------------
 class Journal:
     """The journal file, open for appending.
@@ -639,6 +831,8 @@ class Journal:
         self._conn: sqlite3.Connection | None = None
         self._next_seq = 1
         self._prev_hash = GENESIS_HASH
+        self._row_times = _RowTimes(SEAL_HORIZON)
+        self._checkpointer = WalCheckpointer(self.path)
         self._stop_check = threading.Event()
 
     @property
@@ -688,6 +882,7 @@ class Journal:
         try:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
+            WalCheckpointer.take_over(conn)
             has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if not has_tables:
                 created = datetime.now(UTC).isoformat()
@@ -712,6 +907,20 @@ class Journal:
             self._next_seq, self._prev_hash = anchor[0] + 1, anchor[1]
         elif last is not None:
             self._next_seq, self._prev_hash = int(last[0]) + 1, str(last[1])
+        row_times = _RowTimes(SEAL_HORIZON)
+        try:
+            for seq, time in conn.execute(
+                "SELECT seq, time FROM events WHERE seq > ? ORDER BY seq",
+                (self._next_seq - 1 - SEAL_HORIZON,),
+            ):
+                micros = _stored_micros(str(time))
+                if micros is not None:
+                    row_times.add(int(seq), micros)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise _sqlite_error(path, "cannot open", exc) from exc
+        self._row_times = row_times
+        self._checkpointer = WalCheckpointer(path)
         self._conn = conn
 
     async def _check_chain(self) -> VerifyResult | None:
@@ -729,10 +938,19 @@ class Journal:
             )
         return result
 
-    async def append(self, events: Sequence[Event]) -> list[int]:
+    async def append(
+        self, events: Sequence[Event], payloads: Sequence[str | None] | None = None
+    ) -> list[int]:
         """Write ``events`` in one transaction and return their seqs.
 
         When it returns, the rows are on disk (``synchronous=FULL``).
+
+        Args:
+            events: the events, in the order they are to be chained.
+            payloads: their ``canonical_payload`` where the caller already made it
+                (None, or a None item: made here). The recorder makes them as events
+                arrive, in small slices on the loop, so that the writer thread does
+                not hold the GIL for a whole batch while a hold-up waits to be read.
 
         Raises:
             JournalError: the write failed (disk full, I/O error, lock); nothing of the
@@ -741,18 +959,27 @@ class Journal:
         if not events:
             return []
         batch = tuple(events)
-        return await self._call(lambda: self._append_sync(batch))
+        encoded = tuple(payloads) if payloads is not None else (None,) * len(batch)
+        if len(encoded) != len(batch):
+            raise ValueError("one payload per event")
+        return await self._call(lambda: self._append_sync(batch, encoded))
 
-    def _append_sync(self, events: Sequence[Event]) -> list[int]:
+    def _append_sync(self, events: Sequence[Event], payloads: Sequence[str | None]) -> list[int]:
         conn = self._conn
         if conn is None:
             raise JournalError(self.path, "the journal is closed")
         seq, prev = self._next_seq, self._prev_hash
         rows: list[tuple[int, str, str, int, str, str, str]] = []
-        for event in events:
-            payload = canonical_payload(event)
+        times: list[int | None] = []
+        for event, given in zip(events, payloads, strict=True):
+            payload = canonical_payload(event) if given is None else given
             digest = chain_hash(prev, seq, payload)
-            time = event.time.isoformat() if isinstance(event.time, datetime) else str(event.time)
+            if isinstance(event.time, datetime):
+                time = event.time.isoformat()
+                times.append(_micros(event.time))
+            else:
+                time = str(event.time)
+                times.append(_stored_micros(time))
             rows.append(
                 (seq, time, type(event).__name__, int(event.life_safety), payload, prev, digest)
             )
@@ -772,6 +999,10 @@ class Journal:
                     conn.execute("ROLLBACK")
             raise _sqlite_error(self.path, "append failed", exc) from exc
         self._next_seq, self._prev_hash = seq, prev
+        self._checkpointer.committed(conn, urgent=any(e.life_safety for e in events))
+        for row, micros in zip(rows, times, strict=True):
+            if micros is not None:
+                self._row_times.add(row[0], micros)
         return [row[0] for row in rows]
 
     async def seal(self, incident: str, since: datetime | None = None) -> JournalSeal:
@@ -796,24 +1027,14 @@ class Journal:
             raise JournalError(self.path, "the journal is closed")
         last_seq, last_hash = self._next_seq - 1, self._prev_hash
         first_seq = last_seq if last_seq > 0 else 1
+        if since is not None:
+            # After the last row (of the last SEAL_HORIZON) that is before the window;
+            # from the oldest of those rows when none is.
+            lowest = max(1, last_seq - SEAL_HORIZON + 1)
+            before = self._row_times.last_before(_micros(since), lowest)
+            first_seq = before + 1 if before is not None else lowest
         sealed_at = datetime.now(UTC).isoformat()
         try:
-            if since is not None:
-                first_seq = last_seq + 1
-                rows = conn.execute(
-                    "SELECT seq, time FROM events WHERE seq <= ? ORDER BY seq DESC LIMIT 100000",
-                    (last_seq,),
-                )
-                for seq, time in rows:
-                    try:
-                        at = datetime.fromisoformat(str(time))
-                    except ValueError:
-                        continue
-                    if at.tzinfo is None:
-                        at = at.replace(tzinfo=UTC)
-                    if at < since:
-                        break
-                    first_seq = int(seq)
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(
                 "INSERT INTO seals (incident, sealed_at, first_seq, last_seq, hash)"
@@ -826,6 +1047,7 @@ class Journal:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
             raise _sqlite_error(self.path, "seal failed", exc) from exc
+        self._checkpointer.committed(conn)
         return JournalSeal(incident, sealed_at, first_seq, last_seq, last_hash)
 
     async def close(self) -> None:
@@ -843,6 +1065,7 @@ class Journal:
             self._executor = None
 
     def _close_sync(self) -> None:
+        self._checkpointer.close()
         conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(sqlite3.Error):

@@ -5,6 +5,20 @@ takes everything queued as a batch (life-safety events first), appends it to the
 journal in the journal's own thread, and only then publishes each event on the bus. So
 nothing acts on an event before it is evidence.
 
+Each append is one ``fsync``, and the journal takes one append at a time: a hold-up
+that arrives while an append is on its way waits for it. Under a stream of ordinary
+events (zone chatter, camera motion, thousands a second) back-to-back appends would
+keep the journal, and the disk, busy all the time, and every hold-up would wait behind
+one. So after each append the journal is left idle for ``ordinary_gap`` seconds, while
+ordinary events gather into the next batch. A life-safety event never waits for the
+gap: it is appended at once, alone (the ordinary events gathered so far keep waiting
+for the gap, which starts again after it, leaving the disk to the escalation's own
+write). An ordinary event that arrives when the journal has been idle longer than the
+gap is appended at once too: the gap delays ordinary events only under sustained
+load, by at most the gap. Each event's journal text (``canonical_payload``) is made
+as it arrives, a few microseconds at a time on the loop, so that the writer thread
+never holds the interpreter for a whole batch while a hold-up waits to be read.
+
 A hold-up must never wait behind a broken disk, so the rule bends in two places:
 
 * When an append fails (disk full, I/O error, a lock), the events are published
@@ -33,13 +47,16 @@ from types import TracebackType
 
 from hub.bus import EventBus
 from hub.events import Event
-from hub.journal import Journal
+from hub.journal import Journal, canonical_payload
 
 __all__ = ["Recorder", "RecorderStats"]
 
 log = logging.getLogger(__name__)
 
 _NO_TICKET = 1 << 62  # larger than any ticket a process will ever issue
+
+#: An event waiting for the writer: its ticket, itself, and its journal payload.
+_Queued = tuple[int, Event, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +116,8 @@ class Recorder:
             without waiting for it.
         retry_interval: seconds between retries while the journal keeps failing and
             nothing new arrives.
+        ordinary_gap: seconds the journal is left idle after an append before ordinary
+            events alone start the next one (0: back to back).
     """
 
     def __init__(
@@ -110,6 +129,7 @@ class Recorder:
         max_pending: int = 10_000,
         publish_deadline: float = 0.5,
         retry_interval: float = 1.0,
+        ordinary_gap: float = 0.05,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -119,14 +139,18 @@ class Recorder:
         self.max_pending = max_pending
         self.publish_deadline = publish_deadline
         self.retry_interval = retry_interval
+        self.ordinary_gap = ordinary_gap
+        #: Loop time before which ordinary events alone do not start an append.
+        self._quiet_until = 0.0
         self.recorded = 0
         self.batches = 0
         self.journal_failures = 0
         self.dropped = 0
         self.late = 0
-        # Queues of (ticket, event); tickets number emits so ``flush`` knows its target.
-        self._life: deque[tuple[int, Event]] = deque()
-        self._ordinary: deque[tuple[int, Event]] = deque()
+        # Queues of (ticket, event, payload); tickets number emits so ``flush`` knows
+        # its target, and the payload is the journal's text, made as the event arrives.
+        self._life: deque[_Queued] = deque()
+        self._ordinary: deque[_Queued] = deque()
         self._tickets = 0
         self._taken_min = _NO_TICKET  # lowest ticket taken by the writer, unpublished
         # Published but not journaled yet, waiting for a retry.
@@ -159,7 +183,14 @@ class Recorder:
             self._publish([event])
             return
         self._tickets += 1
-        (self._life if event.life_safety else self._ordinary).append((self._tickets, event))
+        payload: str | None = None
+        if self._journal is not None:
+            try:
+                payload = canonical_payload(event)
+            except Exception:  # a plugin's odd event: the writer tries again, and reports
+                payload = None
+        queue = self._life if event.life_safety else self._ordinary
+        queue.append((self._tickets, event, payload))
         self._wake.set()
 
     # -- counters -----------------------------------------------------------------------
@@ -215,7 +246,7 @@ class Recorder:
                 exc_info=task.exception(),
             )
             # Deliver what was queued; from now on emit publishes directly.
-            self._publish([e for _t, e in (*self._life, *self._ordinary)])
+            self._publish([e for _t, e, _p in (*self._life, *self._ordinary)])
             self._life.clear()
             self._ordinary.clear()
         self._release_waiters()
@@ -237,6 +268,7 @@ class Recorder:
             return
         waiter = _Waiter(target, asyncio.get_running_loop().create_future())
         self._waiters.append(waiter)
+        self._wake.set()  # a flush does not wait for the ordinary gap
         await waiter.future
 
     def _flushed(self, target: int) -> bool:
@@ -272,8 +304,17 @@ class Recorder:
     def _has_retry(self) -> bool:
         return bool(self._retry_life or self._retry_ordinary)
 
+    def _ordinary_due(self) -> bool:
+        """Whether the queued ordinary events may start an append now."""
+        return (
+            len(self._ordinary) >= self.batch_size
+            or bool(self._waiters)
+            or self._journal is None
+            or asyncio.get_running_loop().time() >= self._quiet_until
+        )
+
     def _has_work(self) -> bool:
-        if self._life or self._ordinary or self._closing:
+        if self._life or self._closing or (self._ordinary and self._ordinary_due()):
             return True
         job = self._inflight
         if job is not None:
@@ -283,27 +324,40 @@ class Recorder:
         return False
 
     async def _wait_for_work(self) -> None:
+        loop = asyncio.get_running_loop()
         while not self._has_work():
             self._wake.clear()
-            timeout = None
+            delay: float | None = None
+            retry = False
             if self._has_retry() and self._inflight is None and self._failing:
-                timeout = self.retry_interval
+                delay, retry = self.retry_interval, True
+            if self._ordinary and self._inflight is None:
+                gap = max(0.0, self._quiet_until - loop.time())
+                if delay is None or gap < delay:
+                    delay, retry = gap, False
             try:
-                async with asyncio.timeout(timeout):
+                async with asyncio.timeout(delay):
                     await self._wake.wait()
             except TimeoutError:
-                self._retry_due = True
+                if retry:
+                    self._retry_due = True
 
-    def _take_batch(self) -> list[Event]:
-        """Every queued life-safety event, then ordinary ones up to ``batch_size``."""
-        taken: list[tuple[int, Event]] = list(self._life)
+    def _take_batch(self) -> tuple[list[Event], list[str | None]]:
+        """Every queued life-safety event, then ordinary ones up to ``batch_size``.
+
+        Ordinary events still inside the gap stay queued when life-safety events go:
+        the hold-up's append then carries one row, not the gap's worth of chatter.
+        """
+        taken: list[_Queued] = list(self._life)
         self._life.clear()
         ordinary = self._ordinary
+        if taken and not (self._closing or self._inflight is not None or self._ordinary_due()):
+            ordinary = deque()
         while ordinary and len(taken) < self.batch_size:
             taken.append(ordinary.popleft())
         if taken:
-            self._taken_min = min(t for t, _e in taken)
-        return [e for _t, e in taken]
+            self._taken_min = min(t for t, _e, _p in taken)
+        return [e for _t, e, _p in taken], [p for _t, _e, p in taken]
 
     def _take_retry(self, batch: list[Event]) -> list[Event]:
         if not self._has_retry():
@@ -371,7 +425,7 @@ class Recorder:
                 self._inflight = None
                 self._settle(job)
                 job = None
-            batch = self._take_batch()
+            batch, payloads = self._take_batch()
             if job is not None:
                 # The journal is still on an earlier batch past its deadline: deliver
                 # now, journal later.
@@ -397,11 +451,19 @@ class Recorder:
                 if self._closing:
                     return
                 continue
-            await self._append(self._journal, retry, batch)
+            await self._append(self._journal, retry, batch, payloads)
             self._check_waiters()
 
-    async def _append(self, journal: Journal, retry: list[Event], batch: list[Event]) -> None:
-        task = asyncio.get_running_loop().create_task(journal.append([*retry, *batch]))
+    async def _append(
+        self,
+        journal: Journal,
+        retry: list[Event],
+        batch: list[Event],
+        payloads: list[str | None],
+    ) -> None:
+        task = asyncio.get_running_loop().create_task(
+            journal.append([*retry, *batch], [None] * len(retry) + payloads)
+        )
         task.add_done_callback(lambda _t: self._wake.set())
         job = _Append(task, retry, batch)
         self._inflight = job
@@ -424,6 +486,7 @@ class Recorder:
 
     def _settle(self, job: _Append) -> None:
         """Account for a finished append and deliver its fresh batch if still due."""
+        self._quiet_until = asyncio.get_running_loop().time() + self.ordinary_gap
         exc = job.task.exception() if not job.task.cancelled() else asyncio.CancelledError()
         if exc is None:
             self.recorded += len(job.retried) + len(job.fresh)

@@ -181,6 +181,9 @@ class HighStockCalendar:
         self.rules = tuple(rules)
         self.periods = tuple(periods)
         self.tz = tz
+        # The last ``active`` answer, with the instants between which it holds: the
+        # engine asks on every escalation, and the answer changes only at a boundary.
+        self._memo: tuple[datetime, datetime | None, tuple[HighStockPeriod, ...]] | None = None
 
     def in_year(self, year: int) -> list[HighStockPeriod]:
         """Every period that starts in ``year``, by start."""
@@ -201,7 +204,14 @@ class HighStockCalendar:
 
     def active(self, now: datetime) -> list[HighStockPeriod]:
         """The periods in force at ``now``, by start."""
-        return self.overlapping(now, now + timedelta(microseconds=1))
+        memo = self._memo
+        if memo is not None:
+            since, until, periods = memo
+            if since <= now and (until is None or now < until):
+                return list(periods)
+        found = self.overlapping(now, now + timedelta(microseconds=1))
+        self._memo = (now, self.next_boundary(now), tuple(found))
+        return found
 
     def next_boundary(self, now: datetime) -> datetime | None:
         """The next instant after ``now`` when a period starts or ends."""

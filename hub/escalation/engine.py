@@ -444,11 +444,28 @@ class EscalationEngine:
         notices: Iterable[tuple[str, datetime]] = (),
     ) -> None:
         """Write a change to the outbox, then make it current, arm its timers, start
-        its deliveries and tell the listeners. Called with the lock held."""
+        its deliveries and tell the listeners. Called with the lock held.
+
+        The first attempt of each new delivery due now is recorded in the same
+        transaction as the change: the POST follows the one ``fsync``, and the outbox
+        still holds the attempt before it is made.
+        """
         scene_list = list(scenes)
+        now = self.clock.now()
+        started: set[str] = set()
+        for delivery in deliveries:
+            if (
+                delivery.key not in self._pending
+                and delivery.status == PENDING
+                and delivery.attempts == 0
+                and delivery.next_at <= now
+            ):
+                delivery.attempts = 1
+                started.add(delivery.key)
         batch = OutboxBatch(
             escalations=[StoredEscalation(r.esc, r.state()) for r in records],
             deliveries=list(deliveries),
+            started=frozenset(started),
             signals=list(signals),
             notices=list(notices),
             scenes=scene_list,
@@ -486,7 +503,10 @@ class EscalationEngine:
                     ):
                         other.status = SUPERSEDED
             self._pending[delivery.key] = delivery
-            self._spawn(self._deliver(delivery.key), f"delivery:{delivery.key}")
+            self._spawn(
+                self._deliver(delivery.key, recorded=delivery.key in started),
+                f"delivery:{delivery.key}",
+            )
         for change in changes:
             self._emit(change)
 
@@ -530,8 +550,12 @@ class EscalationEngine:
         ceiling = min(hook.backoff_max, hook.backoff_initial * 2.0 ** min(attempt - 1, 32))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
-    async def _deliver(self, key: str) -> None:
-        """Make one delivery until it is delivered, fails for good or is superseded."""
+    async def _deliver(self, key: str, *, recorded: bool = False) -> None:
+        """Make one delivery until it is delivered, fails for good or is superseded.
+
+        ``recorded``: the first attempt was written to the outbox with the delivery
+        itself (``_apply``), so it is made without another write.
+        """
         sender = self._sender
         assert sender is not None  # set before any delivery starts
         while True:
@@ -543,10 +567,13 @@ class EscalationEngine:
                 await self.clock.sleep_until(delivery.next_at)
                 continue
             contact = self._contacts.get(delivery.contact)
-            n = delivery.attempts + 1
-            delivery.attempts = n
-            started = self.clock.now()
-            await self._durably(self.outbox.attempt_started(key, n, started))
+            if recorded:
+                recorded = False
+                n = delivery.attempts
+            else:
+                n = delivery.attempts + 1
+                delivery.attempts = n
+                await self._durably(self.outbox.attempt_started(key, n, self.clock.now()))
             if contact is None or not contact.webhook_url or not contact.webhook_secret:
                 result = DeliveryResult("permanent", None, "the contact has no webhook any more")
             else:

@@ -8,9 +8,11 @@ every delivery not yet delivered and every escalation not yet acknowledged, and 
 up where it stopped.
 
 Like the journal, the file is in WAL mode with ``synchronous=FULL`` (a committed row
-survives a power cut), and one dedicated thread owns the only connection, so the event
-loop never waits on the disk. A file that is not an outbox is set aside (renamed, never
-deleted) and a fresh one starts: a damaged outbox must not stop hold-ups.
+survives a power cut), and one dedicated thread owns the only writing connection, so
+the event loop never waits on the disk; the WAL is copied back into the file by a
+``WalCheckpointer`` in a thread of its own, never inside the commit a webhook waits
+for. A file that is not an outbox is set aside (renamed, never deleted) and a fresh one
+starts: a damaged outbox must not stop hold-ups.
 
 Tables (``docs/escalation.md`` shows the schema):
 
@@ -42,7 +44,7 @@ from types import TracebackType
 from typing import Any, Final, TypeVar
 
 from hub.escalation.model import Escalation, Status
-from hub.journal import JournalError, quarantine_file
+from hub.journal import JournalError, WalCheckpointer, quarantine_file
 
 __all__ = [
     "FORMAT_VERSION",
@@ -236,10 +238,15 @@ class OutboxBatch:
     A delivery whose key is already stored is ignored (queued once, whatever
     happens); a new delivery supersedes the pending ones of the same escalation to the
     same contact (each body is the full, newest state).
+
+    ``started`` names the new deliveries whose first attempt is made as soon as the
+    batch is on disk: that attempt is recorded in the same transaction (one ``fsync``
+    between a hold-up and its first POST, not two), with the delivery's ``attempts``.
     """
 
     escalations: list[StoredEscalation] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
+    started: frozenset[str] = frozenset()
     signals: list[tuple[str, str, datetime]] = field(default_factory=list)
     notices: list[tuple[str, datetime]] = field(default_factory=list)
     scenes: list[SceneRecord] = field(default_factory=list)
@@ -299,6 +306,7 @@ class Outbox:
         self.quarantined: Path | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None
+        self._checkpointer = WalCheckpointer(self.path)
 
     # -- plumbing ------------------------------------------------------------------------
     async def _call(self, fn: Callable[[], T]) -> T:
@@ -310,7 +318,9 @@ class Outbox:
         code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
         return OutboxError(self.path, f"{action}: {exc}", corrupt=code in (11, 26))
 
-    def _write(self, action: str, fn: Callable[[sqlite3.Connection], None]) -> None:
+    def _write(
+        self, action: str, fn: Callable[[sqlite3.Connection], None], *, urgent: bool = False
+    ) -> None:
         conn = self._conn
         if conn is None:
             raise OutboxError(self.path, "the outbox is closed")
@@ -323,6 +333,7 @@ class Outbox:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
             raise self._error(action, exc) from exc
+        self._checkpointer.committed(conn, urgent=urgent)
 
     # -- lifecycle ------------------------------------------------------------------------
     async def open(self) -> None:
@@ -371,6 +382,7 @@ class Outbox:
         try:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
+            WalCheckpointer.take_over(conn)
             tables = {
                 str(n) for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }
@@ -396,6 +408,7 @@ class Outbox:
         except BaseException:
             conn.close()
             raise
+        self._checkpointer = WalCheckpointer(path)
         self._conn = conn
 
     async def close(self) -> None:
@@ -410,6 +423,7 @@ class Outbox:
             self._executor = None
 
     def _close_sync(self) -> None:
+        self._checkpointer.close()
         conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(sqlite3.Error):
@@ -496,7 +510,9 @@ class Outbox:
         Raises:
             OutboxError: nothing of the batch was written.
         """
-        await self._call(lambda: self._write("write failed", lambda c: _commit(c, batch)))
+        await self._call(
+            lambda: self._write("write failed", lambda c: _commit(c, batch), urgent=True)
+        )
 
     async def attempt_started(self, key: str, n: int, at: datetime) -> None:
         """Record that attempt ``n`` of delivery ``key`` is about to be made."""
@@ -585,24 +601,35 @@ def _commit(conn: sqlite3.Connection, batch: OutboxBatch) -> None:
                 d.last_error,
             ),
         ).rowcount
+        if inserted and d.key in batch.started:
+            conn.execute(
+                "INSERT OR REPLACE INTO attempts (delivery, n, started_at) VALUES (?, ?, ?)",
+                (d.key, d.attempts, _iso(d.created_at)),
+            )
         if inserted and d.escalation_id is not None:
             conn.execute(
                 "UPDATE deliveries SET status = ?, updated_at = ? WHERE escalation_id = ?"
                 " AND contact = ? AND status = ? AND key != ?",
                 (SUPERSEDED, _iso(d.created_at), d.escalation_id, d.contact, PENDING, d.key),
             )
-    conn.executemany(
-        "INSERT OR IGNORE INTO signals (digest, escalation_id, at) VALUES (?, ?, ?)",
-        [(digest, esc_id, _iso(at)) for digest, esc_id, at in batch.signals],
-    )
-    conn.executemany(
-        "INSERT OR IGNORE INTO notices (key, at) VALUES (?, ?)",
-        [(key, _iso(at)) for key, at in batch.notices],
-    )
-    conn.executemany(
-        "INSERT OR REPLACE INTO scenes (escalation_id, data, released) VALUES (?, ?, ?)",
-        [(s.escalation_id, s.to_json(), int(s.released)) for s in batch.scenes],
-    )
-    conn.executemany(
-        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(batch.meta.items())
-    )
+    # Each statement costs the writer thread a round trip for the GIL while a hold-up's
+    # webhook waits for this commit: the empty ones are not run.
+    if batch.signals:
+        conn.executemany(
+            "INSERT OR IGNORE INTO signals (digest, escalation_id, at) VALUES (?, ?, ?)",
+            [(digest, esc_id, _iso(at)) for digest, esc_id, at in batch.signals],
+        )
+    if batch.notices:
+        conn.executemany(
+            "INSERT OR IGNORE INTO notices (key, at) VALUES (?, ?)",
+            [(key, _iso(at)) for key, at in batch.notices],
+        )
+    if batch.scenes:
+        conn.executemany(
+            "INSERT OR REPLACE INTO scenes (escalation_id, data, released) VALUES (?, ?, ?)",
+            [(s.escalation_id, s.to_json(), int(s.released)) for s in batch.scenes],
+        )
+    if batch.meta:
+        conn.executemany(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(batch.meta.items())
+        )
