@@ -541,3 +541,37 @@ def test_canonical_payload_is_sorted_compact_ascii() -> None:
     data = json.loads(text)
     assert list(data) == sorted(data)
     assert data["text"] == "Désarmé"
+
+
+# -- the seal index ------------------------------------------------------------------------
+@settings(max_examples=300, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(st.integers(-50, 100), st.booleans(), st.integers(0, 2_000)),
+        min_size=1,
+        max_size=300,
+    ),
+    horizon=st.integers(1, 40),
+)
+def test_seal_index_agrees_with_a_scan_of_the_rows(
+    steps: list[tuple[int, bool, int]], horizon: int
+) -> None:
+    """``_RowTimes.last_before`` gives what reading the rows back would: the highest
+    seq, within the horizon and at or above ``lowest``, of a row before the time."""
+    from hub.journal import _RowTimes
+
+    index = _RowTimes(horizon)
+    rows: list[int] = []  # times by seq - 1
+    clock = 1_000
+    for drift, query, probe in steps:
+        clock += drift  # rows come nearly, not strictly, in time order
+        rows.append(clock)
+        seq = len(rows)
+        index.add(seq, clock)
+        if query:
+            lowest = max(1, seq - horizon + 1)  # as Journal.seal asks it
+            micros = clock - 1_000 + probe
+            expected = max(
+                (s for s in range(lowest, seq + 1) if rows[s - 1] < micros), default=None
+            )
+            assert index.last_before(micros, lowest) == expected

@@ -98,7 +98,34 @@ class PanelCounters:
         return dataclasses.asdict(self)
 
 
-class StreamPanel:
+class DecoderCounters:
+    """The decoder's counters as device properties, shared by every panel device so
+    that metrics read the same names whatever the transport."""
+
+    decoder: Decoder
+
+    @property
+    def frames(self) -> int:
+        """Frames the decoder completed."""
+        return self.decoder.stats.frames
+
+    @property
+    def events(self) -> int:
+        """Events the decoder produced."""
+        return self.decoder.stats.events
+
+    @property
+    def rejected(self) -> int:
+        """Frames the decoder rejected."""
+        return self.decoder.stats.rejected
+
+    @property
+    def bad_checksum(self) -> int:
+        """Frames rejected for a bad checksum (a bad CRC for DC-09)."""
+        return self.decoder.stats.bad_checksum
+
+
+class StreamPanel(DecoderCounters):
     """A panel on a byte stream: link → decoder → ``ctx.emit``, supervised.
 
     Args:
@@ -148,26 +175,7 @@ class StreamPanel:
         )
         self._side_tasks: list[asyncio.Task[None]] = []
 
-    # -- counters --------------------------------------------------------------------
-    @property
-    def frames(self) -> int:
-        """Frames the decoder completed."""
-        return self.decoder.stats.frames
-
-    @property
-    def events(self) -> int:
-        """Events the decoder produced."""
-        return self.decoder.stats.events
-
-    @property
-    def rejected(self) -> int:
-        """Frames the decoder rejected."""
-        return self.decoder.stats.rejected
-
-    @property
-    def bad_checksum(self) -> int:
-        """Frames rejected for a bad checksum."""
-        return self.decoder.stats.bad_checksum
+    # -- counters (frames, events, rejected, bad_checksum: from DecoderCounters) -----
 
     @property
     def reconnects(self) -> int:
@@ -462,7 +470,7 @@ class Ad2Panel(StreamPanel):
         super().__init__(ctx, link or serial_link(ctx), decoder)
 
 
-class SiaDc09Receiver:
+class SiaDc09Receiver(DecoderCounters):
     """A SIA DC-09 receiver: communicators connect over TCP and report; each frame is
     answered ACK, NAK or DUH.
 
@@ -476,6 +484,8 @@ class SiaDc09Receiver:
     link; silence is, when ``supervision_interval`` is set: every accepted frame, the
     ``NULL`` link tests included, counts as activity.
     """
+
+    decoder: Dc09StreamDecoder
 
     protocol = "sia-dc09"
     #: The longest frame kept while waiting for its CR; longer is garbage.
@@ -514,26 +524,7 @@ class SiaDc09Receiver:
         #: Frames answered, by answer (ACK, NAK, DUH).
         self.answers: dict[str, int] = {"ACK": 0, "NAK": 0, "DUH": 0}
 
-    # -- counters (the same names as the serial panels') -----------------------------
-    @property
-    def frames(self) -> int:
-        """Frames the decoder completed."""
-        return self.decoder.stats.frames
-
-    @property
-    def events(self) -> int:
-        """Events the decoder produced."""
-        return self.decoder.stats.events
-
-    @property
-    def rejected(self) -> int:
-        """Frames the decoder rejected."""
-        return self.decoder.stats.rejected
-
-    @property
-    def bad_checksum(self) -> int:
-        """Frames rejected for a bad CRC."""
-        return self.decoder.stats.bad_checksum
+    # -- counters (the same names as the serial panels', from DecoderCounters) ------
 
     @property
     def reconnects(self) -> int:
