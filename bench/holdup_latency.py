@@ -31,6 +31,7 @@ two ``fsync`` per hold-up are real. Goal: p99 under 15 ms.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -163,8 +164,8 @@ class _Receiver:
         return len(self.hits) >= n
 
 
-async def _ordinary_traffic(panel: It100Simulator, stop: asyncio.Event) -> int:
-    """Zone open/closed frames at ``ORDINARY_RATE``, in bursts; returns frames sent."""
+async def _ordinary_traffic(panel: It100Simulator, stop: asyncio.Event, rate: float) -> int:
+    """Zone open/closed frames at ``rate`` per second, in bursts; returns frames sent."""
     frames = [
         encode_it100("609" if i % 2 == 0 else "610", f"{(i // 2) % 64 + 1:03d}") for i in range(256)
     ]
@@ -172,7 +173,7 @@ async def _ordinary_traffic(panel: It100Simulator, stop: asyncio.Event) -> int:
     start = loop.time()
     sent = 0
     while not stop.is_set():
-        due = int((loop.time() - start) * ORDINARY_RATE)
+        due = int((loop.time() - start) * rate)
         if due > sent:
             burst = b"".join(frames[(sent + k) % len(frames)] for k in range(due - sent))
             await panel.send(burst)
@@ -218,7 +219,7 @@ def _counts(directory: Path) -> tuple[dict[str, int], int]:
     return by_type, escalations
 
 
-async def measure(signals: int = SIGNALS) -> dict[str, Any]:
+async def measure(signals: int = SIGNALS, ordinary_rate: float = ORDINARY_RATE) -> dict[str, Any]:
     """Run the hub process, press ``signals`` hold-ups under ordinary load, measure."""
     rng = random.Random(1)
     with tempfile.TemporaryDirectory(prefix="ecrin-bench-") as tmp:
@@ -248,7 +249,7 @@ async def measure(signals: int = SIGNALS) -> dict[str, Any]:
                 # The hub asks each panel for its status once it has opened the port.
                 await panel.wait_command("001", timeout=30)
                 await traffic.wait_command("001", timeout=30)
-                load = asyncio.create_task(_ordinary_traffic(traffic, stop))
+                load = asyncio.create_task(_ordinary_traffic(traffic, stop, ordinary_rate))
                 load_started = time.perf_counter()
                 latencies: list[float] = []
                 lost = wrong = 0
@@ -306,9 +307,17 @@ async def measure(signals: int = SIGNALS) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    """Run the hold-up latency benchmark."""
-    data = asyncio.run(measure())
+def main(argv: list[str] | None = None) -> None:
+    """Run the hold-up latency benchmark (``--ordinary-rate N``: another load)."""
+    parser = argparse.ArgumentParser(prog="python -m bench.holdup_latency")
+    parser.add_argument(
+        "--ordinary-rate",
+        type=float,
+        default=ORDINARY_RATE,
+        help=f"ordinary frames per second beside the hold-ups (default {ORDINARY_RATE})",
+    )
+    args = parser.parse_args(argv if argv is not None else [])
+    data = asyncio.run(measure(ordinary_rate=args.ordinary_rate))
     rows = [
         ("hold-ups measured (separate escalations)", f"{data['measured']:,}", ">= 1,000"),
         ("lost / mismatched", f"{data['lost']} / {data['mismatched']}", "0 / 0"),
@@ -325,8 +334,11 @@ def main() -> None:
         ("latency p99", f"{data['p99_ms']:.2f} ms", "< 15 ms"),
         ("latency max", f"{data['max_ms']:.2f} ms", ""),
     ]
-    report("holdup_latency", rows, data)
+    name = "holdup_latency"
+    if args.ordinary_rate != ORDINARY_RATE:
+        name += f"-{args.ordinary_rate:g}"
+    report(name, rows, data)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

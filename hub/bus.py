@@ -11,6 +11,14 @@ Why it looks like this:
   the oldest ordinary event is dropped and counted (``drop oldest``), because the
   newest state is the one worth having.
 * A subscriber whose handler raises is logged, counted and kept alive.
+* Events are published once the journal holds them (``hub.recorder``). A subscriber
+  on the life-safety path can ask for hold-ups sooner: with ``before_journal=True``,
+  a life-safety event reaches it as soon as its journal append has *started*
+  (``announce``), so that the subscriber's own durable write runs while the journal's
+  ``fsync`` does, rather than after it. Such a subscriber must ``await
+  bus.journaled(event)`` before anything leaves the hub because of the event; the
+  escalation engine does, before its webhooks. Every other subscriber keeps the plain
+  rule: nothing reaches it before it is evidence.
 """
 
 from __future__ import annotations
@@ -61,6 +69,7 @@ class Subscription(Generic[E]):
         "_ordinary",
         "_task",
         "_waiter",
+        "before_journal",
         "delivered",
         "dropped",
         "event_type",
@@ -78,6 +87,7 @@ class Subscription(Generic[E]):
         predicate: Predicate[E] | None,
         name: str,
         maxsize: int,
+        before_journal: bool = False,
     ) -> None:
         if maxsize < 1:
             raise ValueError("maxsize must be at least 1")
@@ -87,6 +97,7 @@ class Subscription(Generic[E]):
         self.predicate = predicate
         self.name = name
         self.maxsize = maxsize
+        self.before_journal = before_journal
         self._life: deque[E] = deque()
         self._ordinary: deque[E] = deque()
         self._waiter: asyncio.Future[None] | None = None
@@ -186,6 +197,9 @@ class EventBus:
         self._by_type: dict[type[Event], tuple[Subscription[Any], ...]] = {}
         self._closed = False
         self.published = 0
+        # Life-safety events announced to ``before_journal`` subscribers and not
+        # published yet, by id (the event is kept so that an id is never mistaken).
+        self._announced: dict[int, tuple[Event, asyncio.Future[None]]] = {}
 
     def subscribe(
         self,
@@ -195,6 +209,7 @@ class EventBus:
         predicate: Predicate[E] | None = None,
         name: str | None = None,
         maxsize: int = DEFAULT_QUEUE_SIZE,
+        before_journal: bool = False,
     ) -> Subscription[E]:
         """Deliver every published ``event_type`` (subclasses too) to ``handler``.
 
@@ -205,6 +220,9 @@ class EventBus:
             predicate: an optional filter, called in ``publish``; keep it cheap.
             name: a name for logs and counters; defaults to the handler's name.
             maxsize: bound of the ordinary queue before the oldest event is dropped.
+            before_journal: receive life-safety events when their journal append
+                starts (``announce``) instead of when it ends; the handler must then
+                ``await bus.journaled(event)`` before acting outside the hub.
         """
         if self._closed:
             raise RuntimeError("the bus is closed")
@@ -215,6 +233,7 @@ class EventBus:
             predicate,
             name or str(getattr(handler, "__qualname__", repr(handler))),
             maxsize,
+            before_journal,
         )
         self._subs.append(sub)
         self._by_type.clear()
@@ -235,12 +254,53 @@ class EventBus:
 
     def publish(self, event: Event) -> None:
         """Queue ``event`` for every matching subscriber; never blocks, never raises
-        because of a subscriber (a failing predicate counts as a failure)."""
+        because of a subscriber (a failing predicate counts as a failure).
+
+        An event announced before skips the subscribers that already have it, and
+        releases whoever waits in ``journaled``.
+        """
         if self._closed:
             raise RuntimeError("the bus is closed")
         self.published += 1
+        announced = self._announced.pop(id(event), None) if self._announced else None
+        if announced is not None and announced[0] is event:
+            if not announced[1].done():
+                announced[1].set_result(None)
+            self._deliver(event, skip_before_journal=True)
+        else:
+            self._deliver(event)
+
+    def announce(self, event: Event) -> None:
+        """Hand a life-safety event whose journal append has started to the
+        ``before_journal`` subscribers; ``publish`` must follow once the append ends
+        (written, failed, or past the recorder's deadline). Ordinary events are only
+        ever published."""
+        if self._closed:
+            raise RuntimeError("the bus is closed")
+        if not event.life_safety or not any(s.before_journal for s in self._subs):
+            return
+        future = asyncio.get_running_loop().create_future()
+        self._announced[id(event)] = (event, future)
+        self._deliver(event, only_before_journal=True)
+
+    async def journaled(self, event: Event) -> None:
+        """Return once ``event`` is published (so journaled, or given up on by the
+        recorder); at once for an event that was never announced."""
+        announced = self._announced.get(id(event))
+        if announced is None or announced[0] is not event:
+            return
+        await asyncio.shield(announced[1])
+
+    def _deliver(
+        self, event: Event, *, skip_before_journal: bool = False, only_before_journal: bool = False
+    ) -> None:
         life_safety = event.life_safety
         for sub in self._matching(type(event)):
+            if sub.before_journal:
+                if skip_before_journal:
+                    continue
+            elif only_before_journal:
+                continue
             predicate = sub.predicate
             if predicate is not None:
                 try:
@@ -273,6 +333,10 @@ class EventBus:
     async def close(self) -> None:
         """Cancel every subscriber's task and refuse further publishing."""
         self._closed = True
+        for _event, future in self._announced.values():
+            if not future.done():
+                future.set_result(None)
+        self._announced.clear()
         subs = list(self._subs)
         for sub in subs:
             sub.cancel()

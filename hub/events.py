@@ -91,11 +91,28 @@ class Event:
         return self.LIFE_SAFETY
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-able dict with a ``type`` key, readable by ``event_from_dict``."""
-        out: dict[str, Any] = {"type": type(self).__name__}
-        for f in dataclasses.fields(self):
-            out[f.name] = _encode(getattr(self, f.name))
+        """Return a JSON-able dict with a ``type`` key, readable by ``event_from_dict``.
+
+        Every event is journaled, so this runs thousands of times a second on the loop:
+        the field names are looked up once per class, and plain values are copied
+        without going through ``_encode``.
+        """
+        cls = type(self)
+        names = _FIELD_NAMES.get(cls)
+        if names is None:
+            names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+        out: dict[str, Any] = {"type": cls.__name__}
+        for name in names:
+            value = getattr(self, name)
+            out[name] = value if type(value) in _PLAIN else _encode(value)
         return out
+
+
+#: Field names of each event class, in declaration order (filled by ``to_dict``).
+_FIELD_NAMES: dict[type[Event], tuple[str, ...]] = {}
+#: Types that ``to_dict`` copies as they are (exact types: an enum that is also a str
+#: or an int still goes through ``_encode``).
+_PLAIN: frozenset[type] = frozenset({str, int, float, bool, type(None)})
 
 
 def _encode(value: Any) -> Any:
@@ -105,7 +122,7 @@ def _encode(value: Any) -> Any:
         return value.hex()
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, frozenset | tuple | list):
+    if isinstance(value, (frozenset, tuple, list)):
         return [_encode(v) for v in value]
     return value
 

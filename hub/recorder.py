@@ -5,6 +5,14 @@ takes everything queued as a batch (life-safety events first), appends it to the
 journal in the journal's own thread, and only then publishes each event on the bus. So
 nothing acts on an event before it is evidence.
 
+One subscriber may start earlier: the escalation engine subscribes ``before_journal``,
+and the recorder announces each life-safety event to it (``EventBus.announce``) as
+soon as the event's append has started. The engine writes its outbox while the
+journal writes the event, two ``fsync`` side by side instead of one after the other,
+and waits for the journal (``EventBus.journaled``) before any webhook leaves: nothing
+leaves the hub before the journal holds the event, and a hold-up reaches the referent
+one disk flush sooner.
+
 Each append is one ``fsync``, and the journal takes one append at a time: a hold-up
 that arrives while an append is on its way waits for it. Under a stream of ordinary
 events (zone chatter, camera motion, thousands a second) back-to-back appends would
@@ -84,13 +92,18 @@ class RecorderStats:
 
 @dataclass(slots=True)
 class _Append:
-    """One append in flight: the events retried from the buffer (already published)
-    and the fresh batch (published when the append ends or its deadline passes)."""
+    """One append in flight: the events retried from the buffer (already published),
+    the fresh batch (published when the append ends or its deadline passes), and the
+    life-safety events that joined its transaction (``Journal.append(join=...)``)."""
 
-    task: asyncio.Task[list[int]]
+    task: asyncio.Future[list[int]]
     retried: list[Event]
     fresh: list[Event]
     published: bool = False
+    #: Filled by the journal's writer thread, just before the commit.
+    joined: list[Event] = field(default_factory=list)
+    #: How many of ``joined`` are published already (the deadline passed).
+    joined_published: int = 0
 
 
 @dataclass(slots=True)
@@ -189,8 +202,14 @@ class Recorder:
                 payload = canonical_payload(event)
             except Exception:  # a plugin's odd event: the writer tries again, and reports
                 payload = None
-        queue = self._life if event.life_safety else self._ordinary
-        queue.append((self._tickets, event, payload))
+        if event.life_safety:
+            self._life.append((self._tickets, event, payload))
+            if self._journal is not None:
+                # The before-journal subscribers (the escalation engine) start now, while
+                # the journal writes it, and wait for the publish that follows the append.
+                self._bus.announce(event)
+        else:
+            self._ordinary.append((self._tickets, event, payload))
         self._wake.set()
 
     # -- counters -----------------------------------------------------------------------
@@ -246,8 +265,13 @@ class Recorder:
                 exc_info=task.exception(),
             )
             # Deliver what was queued; from now on emit publishes directly.
-            self._publish([e for _t, e, _p in (*self._life, *self._ordinary)])
-            self._life.clear()
+            job = self._inflight
+            if job is not None:
+                self._publish_joined(job)
+                if not job.published:
+                    job.published = True
+                    self._publish(job.fresh)
+            self._publish([e for _t, e, _p in (*self._drain_life(), *self._ordinary)])
             self._ordinary.clear()
         self._release_waiters()
 
@@ -348,8 +372,7 @@ class Recorder:
         Ordinary events still inside the gap stay queued when life-safety events go:
         the hold-up's append then carries one row, not the gap's worth of chatter.
         """
-        taken: list[_Queued] = list(self._life)
-        self._life.clear()
+        taken = self._drain_life()
         ordinary = self._ordinary
         if taken and not (self._closing or self._inflight is not None or self._ordinary_due()):
             ordinary = deque()
@@ -358,6 +381,39 @@ class Recorder:
         if taken:
             self._taken_min = min(t for t, _e, _p in taken)
         return [e for _t, e, _p in taken], [p for _t, _e, p in taken]
+
+    def _drain_life(self) -> list[_Queued]:
+        """Take every queued life-safety event. Safe against the journal's writer
+        thread doing the same (``_join``): each ``popleft`` is atomic, so an event is
+        taken once, by one of them."""
+        life = self._life
+        taken: list[_Queued] = []
+        while True:
+            try:
+                taken.append(life.popleft())
+            except IndexError:
+                return taken
+
+    def _join(self, job: _Append) -> list[tuple[Event, str | None]]:
+        """Called by the journal's writer thread just before it commits ``job``: the
+        life-safety events queued meanwhile join that commit instead of waiting for it
+        to end and then making their own."""
+        if self._closing or job.published:
+            return []
+        taken = self._drain_life()
+        ready = [q for q in taken if q[2] is not None]
+        for item in reversed([q for q in taken if q[2] is None]):
+            self._life.appendleft(item)  # no journal text: left for the next append
+        job.joined.extend(e for _t, e, _p in ready)
+        return [(e, p) for _t, e, p in ready]
+
+    def _publish_joined(self, job: _Append) -> int:
+        """Publish the joined events not published yet; return how many."""
+        joined = job.joined[job.joined_published :]
+        job.joined_published += len(joined)
+        if joined:
+            self._publish(joined)
+        return len(joined)
 
     def _take_retry(self, batch: list[Event]) -> list[Event]:
         if not self._has_retry():
@@ -461,11 +517,14 @@ class Recorder:
         batch: list[Event],
         payloads: list[str | None],
     ) -> None:
+        job = _Append(asyncio.get_running_loop().create_future(), retry, batch)
         task = asyncio.get_running_loop().create_task(
-            journal.append([*retry, *batch], [None] * len(retry) + payloads)
+            journal.append(
+                [*retry, *batch], [None] * len(retry) + payloads, join=lambda: self._join(job)
+            )
         )
+        job.task = task
         task.add_done_callback(lambda _t: self._wake.set())
-        job = _Append(task, retry, batch)
         self._inflight = job
         self.batches += 1
         await asyncio.wait({task}, timeout=self.publish_deadline)
@@ -480,16 +539,16 @@ class Recorder:
                 " and journaled when it finishes",
                 self.publish_deadline,
             )
+        self.late += self._publish_joined(job) + len(batch)
         self._publish(batch)
         job.published = True
-        self.late += len(batch)
 
     def _settle(self, job: _Append) -> None:
         """Account for a finished append and deliver its fresh batch if still due."""
         self._quiet_until = asyncio.get_running_loop().time() + self.ordinary_gap
         exc = job.task.exception() if not job.task.cancelled() else asyncio.CancelledError()
         if exc is None:
-            self.recorded += len(job.retried) + len(job.fresh)
+            self.recorded += len(job.retried) + len(job.fresh) + len(job.joined)
             self._slow = False
             self._drop_logged = False
             if self._failing:
@@ -504,7 +563,9 @@ class Recorder:
                     exc,
                 )
             self._restore(job.retried)
+            self._hold(job.joined)
             self._hold(job.fresh)
+        self._publish_joined(job)
         if not job.published:
             job.published = True
             self._publish(job.fresh)

@@ -217,3 +217,63 @@ def test_event_from_dict_rejects_unknown_type_and_field() -> None:
     data["amount"] = 1000
     with pytest.raises(ValueError, match="unknown field"):
         event_from_dict(data)
+
+
+# -- announce: the life-safety path may start before the journal has the event ------------
+
+
+async def test_announce_reaches_only_before_journal_subscribers(bus: EventBus) -> None:
+    early, late = EventRecorder(), EventRecorder()
+    bus.subscribe(Event, early.handle, name="early", before_journal=True)
+    bus.subscribe(Event, late.handle, name="late")
+    holdup = signal(AlarmKind.HOLDUP)
+    bus.announce(holdup)
+    await early.wait_for(AlarmSignal)
+    waiting = asyncio.ensure_future(bus.journaled(holdup))
+    await bus.drain()
+    assert late.events == []
+    assert not waiting.done()
+    bus.publish(holdup)  # the journal has it now
+    await asyncio.wait_for(waiting, 1)
+    await late.wait_for(AlarmSignal)
+    await bus.drain()
+    assert early.events == [holdup]  # not a second time
+    assert late.events == [holdup]
+
+
+async def test_announce_ignores_ordinary_events(bus: EventBus) -> None:
+    early = EventRecorder()
+    bus.subscribe(Event, early.handle, name="early", before_journal=True)
+    burglary = signal(AlarmKind.BURGLARY)
+    bus.announce(burglary)
+    await bus.drain()
+    assert early.events == []
+    await asyncio.wait_for(bus.journaled(burglary), 1)  # nothing to wait for
+    bus.publish(burglary)
+    await early.wait_for(AlarmSignal)
+
+
+async def test_journaled_returns_at_once_for_an_event_never_announced(bus: EventBus) -> None:
+    await asyncio.wait_for(bus.journaled(signal(AlarmKind.HOLDUP)), 1)
+
+
+async def test_announce_without_before_journal_subscribers_keeps_nothing(bus: EventBus) -> None:
+    late = EventRecorder()
+    bus.subscribe(Event, late.handle, name="late")
+    holdup = signal(AlarmKind.HOLDUP)
+    bus.announce(holdup)
+    await asyncio.wait_for(bus.journaled(holdup), 1)
+    bus.publish(holdup)
+    await late.wait_for(AlarmSignal)
+
+
+async def test_closing_the_bus_releases_whoever_waits_for_the_journal() -> None:
+    bus = EventBus()
+    early = EventRecorder()
+    bus.subscribe(Event, early.handle, name="early", before_journal=True)
+    holdup = signal(AlarmKind.HOLDUP)
+    bus.announce(holdup)
+    waiting = asyncio.ensure_future(bus.journaled(holdup))
+    await asyncio.sleep(0)
+    await bus.close()
+    await asyncio.wait_for(waiting, 1)

@@ -575,3 +575,56 @@ def test_seal_index_agrees_with_a_scan_of_the_rows(
                 (s for s in range(lowest, seq + 1) if rows[s - 1] < micros), default=None
             )
             assert index.last_before(micros, lowest) == expected
+
+
+# -- joining an append, and batches of any size ------------------------------------------
+
+
+async def test_events_given_by_join_share_the_transaction_and_the_chain(tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    batch = sample_events(10)
+    late = [
+        AlarmSignal(time=T0 + timedelta(seconds=99), kind=AlarmKind.HOLDUP, device="bridge"),
+        AlarmSignal(time=T0 + timedelta(seconds=98), kind=AlarmKind.DURESS, device="keypad"),
+    ]
+    calls: list[int] = []
+
+    def join() -> list[tuple[Event, str | None]]:
+        calls.append(1)
+        return [(late[0], canonical_payload(late[0])), (late[1], None)]
+
+    async with Journal(path) as journal:
+        seqs = await journal.append(batch, join=join)
+        assert seqs == list(range(1, 13))
+        assert journal.last_seq == 12
+        assert await journal.append(sample_events(3, 10)) == [13, 14, 15]
+    assert calls == [1]
+    assert [e.event() for e in read_entries(path)][10:12] == late
+    assert verify_journal(path).ok
+
+
+async def test_a_failed_append_writes_nothing_of_what_joined(tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    async with Journal(path, busy_timeout=0.05) as journal:
+        holdup = AlarmSignal(time=T0, kind=AlarmKind.HOLDUP, device="bridge")
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(JournalError):
+                await journal.append(sample_events(2), join=lambda: [(holdup, None)])
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        assert await journal.append([holdup]) == [1]
+    assert [e.event() for e in read_entries(path)] == [holdup]
+    assert verify_journal(path).ok
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 255, 256, 257, 511])
+async def test_a_batch_of_any_size_is_chained_whole(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "journal.db"
+    async with Journal(path) as journal:
+        assert await journal.append(sample_events(size)) == list(range(1, size + 1))
+        assert await journal.append(sample_events(1, size)) == [size + 1]
+    assert [e.event() for e in read_entries(path)] == sample_events(size + 1)
+    assert verify_journal(path).ok

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from hub.bus import EventBus
 from hub.events import AlarmKind, AlarmSignal, CameraMotion, Event
 from hub.journal import Journal, canonical_payload, read_entries, verify_journal
 from hub.recorder import Recorder
-from tests.conftest import EventRecorder
+from tests.conftest import EventRecorder, write_lock
 
 T0 = datetime(2025, 2, 14, 16, 0, tzinfo=UTC)
 
@@ -34,18 +32,6 @@ def holdup(i: int) -> AlarmSignal:
 
 def journaled(path: Path) -> list[Event]:
     return [entry.event() for entry in read_entries(path)]
-
-
-@contextmanager
-def write_lock(path: Path) -> Iterator[sqlite3.Connection]:
-    """Hold the journal's write lock from another connection, as a stuck tool would."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    finally:
-        conn.execute("ROLLBACK")
-        conn.close()
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -249,3 +235,74 @@ async def test_without_a_journal_events_are_still_delivered(
 async def test_flush_needs_a_running_recorder(journal: Journal, bus: EventBus) -> None:
     with pytest.raises(RuntimeError, match="not running"):
         await Recorder(journal, bus).flush()
+
+
+# -- hold-ups on the life-safety path: announced early, joined, flushed --------------------
+
+
+async def test_a_before_journal_subscriber_gets_a_holdup_while_the_journal_writes_it(
+    tmp_path: Path, bus: EventBus, seen: EventRecorder
+) -> None:
+    path = tmp_path / "journal.db"
+    early = EventRecorder()
+    bus.subscribe(Event, early.handle, name="early", before_journal=True)
+    async with (
+        Journal(path, busy_timeout=30) as journal,
+        Recorder(journal, bus, publish_deadline=30) as recorder,
+    ):
+        with write_lock(path):  # the append is stuck until the lock goes
+            recorder.emit(holdup(0))
+            [got] = await early.wait_for(AlarmSignal, timeout=5)
+            waiting = asyncio.ensure_future(bus.journaled(got))
+            await asyncio.sleep(0.05)
+            assert not waiting.done()
+            assert seen.events == []  # the others wait for the journal
+            assert journaled(path) == []
+        await asyncio.wait_for(waiting, 5)
+        assert journaled(path) == [holdup(0)]
+        await seen.wait_for(AlarmSignal, timeout=5)
+        await recorder.flush()
+        await bus.drain()
+    assert early.events == [holdup(0)]  # once: the publish after the append skips it
+    assert seen.events == [holdup(0)]
+
+
+async def test_ordinary_events_reach_before_journal_subscribers_after_the_journal(
+    tmp_path: Path, bus: EventBus
+) -> None:
+    path = tmp_path / "journal.db"
+    early = EventRecorder()
+    bus.subscribe(Event, early.handle, name="early", before_journal=True)
+    async with (
+        Journal(path, busy_timeout=30) as journal,
+        Recorder(journal, bus, publish_deadline=30, ordinary_gap=0) as recorder,
+    ):
+        with write_lock(path):
+            recorder.emit(motion(0))
+            await asyncio.sleep(0.05)
+            assert early.events == []
+        await early.wait_for(CameraMotion, timeout=5)
+        assert journaled(path) == [motion(0)]
+
+
+async def test_a_holdup_joins_the_append_in_flight(
+    tmp_path: Path, bus: EventBus, seen: EventRecorder
+) -> None:
+    path = tmp_path / "journal.db"
+    async with (
+        Journal(path, busy_timeout=30) as journal,
+        Recorder(journal, bus, publish_deadline=30, ordinary_gap=0) as recorder,
+    ):
+        with write_lock(path):
+            recorder.emit(motion(0))
+            await wait_until(lambda: recorder.batches == 1)
+            # The writer thread waits for the lock inside that append: the hold-up
+            # arrives now and is taken into the same transaction.
+            recorder.emit(holdup(1))
+            await asyncio.sleep(0.05)
+        await recorder.flush()
+        await seen.wait_for(AlarmSignal, timeout=5)
+        assert recorder.batches == 1
+        assert recorder.recorded == 2
+    assert journaled(path) == [motion(0), holdup(1)]
+    assert verify_journal(path).ok

@@ -332,6 +332,10 @@ class EscalationEngine:
                 )
             )
         )
+        if self._journal is not None and snapshot.signal_payloads:
+            # Before any timer or webhook resumes: nothing leaves the hub before the
+            # journal holds the signal behind it.
+            await self._restore_journal(self._journal, snapshot.signal_payloads)
         self._resolve_rules()
         if self._sender is None:
             hook = self.settings.webhook
@@ -360,6 +364,7 @@ class EscalationEngine:
                 predicate=lambda e: isinstance(e, watched),
                 name="escalation",
                 maxsize=SUBSCRIPTION_QUEUE,
+                before_journal=True,
             )
         await self._high_stock_tick()
         if self._journal is not None:
@@ -442,6 +447,8 @@ class EscalationEngine:
         signals: Iterable[tuple[str, str, datetime]] = (),
         scenes: Iterable[SceneRecord] = (),
         notices: Iterable[tuple[str, datetime]] = (),
+        signal_payloads: dict[str, str] | None = None,
+        cause: Event | None = None,
     ) -> None:
         """Write a change to the outbox, then make it current, arm its timers, start
         its deliveries and tell the listeners. Called with the lock held.
@@ -449,6 +456,11 @@ class EscalationEngine:
         The first attempt of each new delivery due now is recorded in the same
         transaction as the change: the POST follows the one ``fsync``, and the outbox
         still holds the attempt before it is made.
+
+        ``cause``: the signal behind the change. The engine receives life-safety
+        signals while the journal is still writing them (``before_journal``); their
+        outbox write runs alongside the journal's, and nothing goes further (no
+        webhook, no listener) until the bus says the journal holds the signal.
         """
         scene_list = list(scenes)
         now = self.clock.now()
@@ -467,10 +479,13 @@ class EscalationEngine:
             deliveries=list(deliveries),
             started=frozenset(started),
             signals=list(signals),
+            signal_payloads=signal_payloads or {},
             notices=list(notices),
             scenes=scene_list,
         )
         await self._durably(self.outbox.commit(batch))
+        if cause is not None and self._bus is not None:
+            await self._bus.journaled(cause)
         for record in records:
             old = self._records.get(record.esc.id)
             if old is not None and old is not record and old.timer is not None:
@@ -636,7 +651,7 @@ class EscalationEngine:
         if found is None:
             return
         match, _rule = found
-        await self._signal(event, match, _digest(canonical_payload(event)))
+        await self._signal(event, match, canonical_payload(event))
 
     @staticmethod
     def _rule_failed(rule: Rule, exc: Exception) -> None:
@@ -654,7 +669,13 @@ class EscalationEngine:
         seconds = self.settings.ladder[min(tier, last)].ack_deadline * factor
         return now + timedelta(seconds=seconds)
 
-    async def _signal(self, event: Event, match: Match, digest: str) -> None:
+    async def _signal(self, event: Event, match: Match, payload: str) -> None:
+        """Open an escalation for ``event``, or fold it into the open one.
+
+        ``payload``: the event's journal text; its digest identifies the signal, and it
+        is kept in the outbox with the escalation (see ``_restore_journal``).
+        """
+        digest = _digest(payload)
         async with self._lock:
             if digest in self._seen or not self._running:
                 return
@@ -668,11 +689,13 @@ class EscalationEngine:
                 and record.esc.status is not Status.RESOLVED
                 and (now - record.last_signal_at).total_seconds() < window
             ):
-                await self._fold(record, now, digest)
+                await self._fold(record, now, digest, event, payload)
             else:
-                await self._open(event, match, fold_key, now, digest)
+                await self._open(event, match, fold_key, now, digest, payload)
 
-    async def _fold(self, record: _Record, now: datetime, digest: str) -> None:
+    async def _fold(
+        self, record: _Record, now: datetime, digest: str, event: Event, payload: str
+    ) -> None:
         esc = dataclasses.replace(
             record.esc,
             signals=record.esc.signals + 1,
@@ -687,10 +710,12 @@ class EscalationEngine:
             deliveries,
             [EscalationChange("repeated", esc)],
             signals=[(digest, esc.id, now)],
+            signal_payloads={digest: payload},
+            cause=event,
         )
 
     async def _open(
-        self, event: Event, match: Match, fold_key: str, now: datetime, digest: str
+        self, event: Event, match: Match, fold_key: str, now: datetime, digest: str, payload: str
     ) -> None:
         site = self.config.site
         active = self.calendar.active(now)
@@ -741,7 +766,9 @@ class EscalationEngine:
             deliveries,
             [EscalationChange("created", esc)],
             signals=[(digest, esc.id, now)],
+            signal_payloads={digest: payload},
             scenes=scenes,
+            cause=event,
         )
         log.info(
             "escalation %s opened: %s (%s) zone %s, addressed to %s",
@@ -778,6 +805,43 @@ class EscalationEngine:
             await self._durably(self.outbox.commit(OutboxBatch(scenes=[updated])))
             self._scenes[scene.escalation_id] = updated
 
+    async def _restore_journal(self, journal: Journal, payloads: dict[str, str]) -> None:
+        """Put back in the journal the escalated signals it does not hold.
+
+        The engine writes its outbox while the journal writes the signal (the bus hands
+        it life-safety signals ``before_journal``) and sends nothing until the journal
+        holds it; a crash between the two commits leaves an escalation whose signal
+        only the outbox holds. It is journaled here, from the text the outbox kept,
+        before any delivery resumes. Its row comes after rows written later; its
+        ``time`` still says when it happened.
+        """
+        try:
+            missing = await asyncio.to_thread(_not_journaled, journal.path, payloads)
+        except (sqlite3.Error, OSError) as exc:
+            log.error("escalation: cannot compare the outbox with the journal: %s", exc)
+            return
+        events: list[Event] = []
+        texts: list[str | None] = []
+        for text in missing:
+            try:
+                events.append(event_from_dict(_json_object(text)))
+            except ValueError as exc:
+                log.error("escalation: an escalated signal cannot be read back: %s", exc)
+                continue
+            texts.append(text)
+        if not events:
+            return
+        try:
+            await journal.append(events, texts)
+        except JournalError as exc:
+            log.error("escalation: cannot journal %d escalated signals: %s", len(events), exc)
+            return
+        log.warning(
+            "journal: %d escalated signals were missing (the hub stopped between the outbox"
+            " and the journal commits); journaled now from the outbox",
+            len(events),
+        )
+
     async def _replay(self, journal_path: Path) -> None:
         """Escalate the life-safety signals that reached the journal but not the outbox."""
         since = self._replay_from
@@ -803,7 +867,7 @@ class EscalationEngine:
             if found is None:
                 continue
             replayed += 1
-            await self._signal(event, found[0], digest)
+            await self._signal(event, found[0], payload)
         if replayed:
             log.warning(
                 "escalation: %d signals from the journal had not been escalated; done now",
@@ -1102,6 +1166,27 @@ def _recent_life_safety(path: Path, rows: int = 200_000) -> list[str]:
                 " AND seq > (SELECT coalesce(max(seq), 0) FROM events) - ? ORDER BY seq",
                 (rows,),
             )
+        ]
+    finally:
+        conn.close()
+
+
+def _not_journaled(path: Path, payloads: dict[str, str]) -> list[str]:
+    """Those of ``payloads`` (journal texts by digest) that no journal row holds."""
+    if not path.exists():
+        return list(payloads.values())
+    recent = {_digest(p) for p in _recent_life_safety(path)}
+    candidates = [text for digest, text in payloads.items() if digest not in recent]
+    if not candidates:
+        return []
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True)
+    try:  # older than the recent rows read: look for the exact text (rare, a scan)
+        return [
+            text
+            for text in candidates
+            if conn.execute("SELECT 1 FROM events WHERE payload = ? LIMIT 1", (text,)).fetchone()
+            is None
         ]
     finally:
         conn.close()

@@ -22,7 +22,10 @@ Tables (``docs/escalation.md`` shows the schema):
   idempotency key, with its body, status and next attempt time;
 * ``attempts``: one row per attempt, written before the request;
 * ``signals``: a digest of each signal already escalated, so a restart can replay from
-  the journal the signals that never made it here;
+  the journal the signals that never made it here, and the signal's journal text, so
+  that a restart can also put back in the journal a signal that made it here but not
+  there (the engine writes its outbox while the journal writes the signal, and a crash
+  can fall between the two commits);
 * ``notices``: the high-stock notices already queued;
 * ``scenes``: the preserved scenes (window, cameras, journal seal, release);
 * ``meta``: format, creation time, the last accepted evidence settings.
@@ -110,7 +113,8 @@ CREATE TABLE attempts (
 CREATE TABLE signals (
     digest        TEXT PRIMARY KEY,
     escalation_id TEXT NOT NULL,
-    at            TEXT NOT NULL
+    at            TEXT NOT NULL,
+    payload       TEXT
 );
 CREATE TABLE notices (key TEXT PRIMARY KEY, at TEXT NOT NULL);
 CREATE TABLE scenes (
@@ -248,6 +252,8 @@ class OutboxBatch:
     deliveries: list[Delivery] = field(default_factory=list)
     started: frozenset[str] = frozenset()
     signals: list[tuple[str, str, datetime]] = field(default_factory=list)
+    #: The journal text of each signal in ``signals`` (by digest), where known.
+    signal_payloads: dict[str, str] = field(default_factory=dict)
     notices: list[tuple[str, datetime]] = field(default_factory=list)
     scenes: list[SceneRecord] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
@@ -264,6 +270,7 @@ class OutboxSnapshot:
         scenes: every scene, by escalation id.
         signals: digests of the signals already escalated since ``since``, with when.
         meta: the meta table (``created``, ``evidence``...).
+        signal_payloads: the journal text of those signals, by digest, where stored.
     """
 
     escalations: list[StoredEscalation]
@@ -272,6 +279,7 @@ class OutboxSnapshot:
     scenes: dict[str, SceneRecord]
     signals: dict[str, datetime]
     meta: dict[str, str]
+    signal_payloads: dict[str, str] = field(default_factory=dict)
 
 
 def _delivery(row: tuple[Any, ...]) -> Delivery:
@@ -402,6 +410,9 @@ class Outbox:
                 if version is not None and version.isdigit() and int(version) > FORMAT_VERSION:
                     raise OutboxError(path, f"outbox format {version} is newer than this hub reads")
                 raise OutboxError(path, f"unknown outbox format {version!r}", corrupt=True)
+            columns = {str(r[1]) for r in conn.execute("PRAGMA table_info(signals)")}
+            if "payload" not in columns:  # written by an earlier hub: the column is new
+                conn.execute("ALTER TABLE signals ADD COLUMN payload TEXT")
         except sqlite3.Error as exc:
             conn.close()
             raise self._error("cannot open", exc) from exc
@@ -469,7 +480,7 @@ class Outbox:
             notices = conn.execute("SELECT key FROM notices").fetchall()
             scenes = conn.execute("SELECT data FROM scenes").fetchall()
             signals = conn.execute(
-                "SELECT digest, at FROM signals WHERE at >= ?", (_iso(signals_since),)
+                "SELECT digest, at, payload FROM signals WHERE at >= ?", (_iso(signals_since),)
             ).fetchall()
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
             conn.execute("COMMIT")
@@ -499,8 +510,9 @@ class Outbox:
             pending=[_delivery(r) for r in pending],
             notices=frozenset(str(k) for (k,) in notices),
             scenes=scene_records,
-            signals={str(d): datetime.fromisoformat(a) for d, a in signals},
+            signals={str(d): datetime.fromisoformat(a) for d, a, _p in signals},
             meta={str(k): str(v) for k, v in meta.items()},
+            signal_payloads={str(d): str(p) for d, _a, p in signals if p is not None},
         )
 
     # -- writing -------------------------------------------------------------------------
@@ -615,9 +627,11 @@ def _commit(conn: sqlite3.Connection, batch: OutboxBatch) -> None:
     # Each statement costs the writer thread a round trip for the GIL while a hold-up's
     # webhook waits for this commit: the empty ones are not run.
     if batch.signals:
+        texts = batch.signal_payloads
         conn.executemany(
-            "INSERT OR IGNORE INTO signals (digest, escalation_id, at) VALUES (?, ?, ?)",
-            [(digest, esc_id, _iso(at)) for digest, esc_id, at in batch.signals],
+            "INSERT OR IGNORE INTO signals (digest, escalation_id, at, payload)"
+            " VALUES (?, ?, ?, ?)",
+            [(digest, esc_id, _iso(at), texts.get(digest)) for digest, esc_id, at in batch.signals],
         )
     if batch.notices:
         conn.executemany(

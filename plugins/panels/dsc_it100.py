@@ -296,7 +296,7 @@ def encode_it100(command: str | int, data: str = "") -> bytes:
     cmd = f"{command:03d}" if isinstance(command, int) else command
     if len(cmd) != 3 or not cmd.isdigit():
         raise It100Error(f"command must be 3 digits, got {command!r}")
-    if any(not " " <= ch <= "~" for ch in data):
+    if not (data.isascii() and data.isprintable()):  # " " to "~" only
         raise It100Error(f"data must be printable ASCII, got {data!r}")
     return f"{cmd}{data}{it100_checksum(cmd, data)}\r\n".encode("ascii")
 
@@ -311,7 +311,7 @@ def parse_it100_frame(line: bytes | str) -> It100Frame:
     text = text.rstrip("\r\n")
     if len(text) < 5:
         raise It100Error(f"frame too short ({len(text)} characters)")
-    if any(not " " <= ch <= "~" for ch in text):
+    if not (text.isascii() and text.isprintable()):  # ' ' to '~' only
         raise It100Error("frame has characters that are not printable ASCII")
     command, data, given = text[:3], text[3:-2], text[-2:].upper()
     if not command.isdigit():
@@ -419,8 +419,11 @@ class It100Decoder(LineDecoder):
             whole = parse_it100_frame(text)
         except It100Error as exc:
             error = exc
-        if whole is not None and self._fits(whole):
-            return self._frame(whole, line.data)
+        if whole is not None:
+            pattern = _PATTERNS.get(whole.command)
+            match = pattern.fullmatch(whole.data) if pattern is not None else None
+            if match is not None:
+                return self._frame(whole, line.data, match)
         # A garbage prefix (line noise, a reboot) glued to a good frame: find the
         # frame at the end. Only precise layouts count, so noise cannot pass.
         for start in range(1, len(text) - 4):
@@ -444,13 +447,17 @@ class It100Decoder(LineDecoder):
         pattern = _PATTERNS.get(frame.command)
         return pattern is not None and pattern.fullmatch(frame.data) is not None
 
-    def _frame(self, frame: It100Frame, raw: bytes) -> list[Event]:
+    def _frame(
+        self, frame: It100Frame, raw: bytes, match: re.Match[str] | None = None
+    ) -> list[Event]:
+        """Decode a checked frame; ``match``: its data already matched to its layout."""
         msg = IT100_MESSAGES.get(frame.command)
         if msg is None:
             self.unknown += 1
             self._reject(raw, f"unknown command {frame.command}")
             return []
-        match = _PATTERNS[frame.command].fullmatch(frame.data)
+        if match is None:
+            match = _PATTERNS[frame.command].fullmatch(frame.data)
         if match is None:
             self._reject(raw, f"bad data {frame.data!r} for {frame.command} ({msg.label})")
             return []

@@ -10,7 +10,11 @@ A ``kill -9`` of the hub in the middle of a burst of hold-ups, then a restart, i
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -21,6 +25,7 @@ from hub.escalation.payload import ESCALATION_KEYS
 from hub.escalation.webhooks import verify_signature
 from hub.journal import read_entries
 from plugins.panels.simulators import It100Simulator
+from tests.conftest import write_lock
 from tests.e2e.conftest import ACK_DEADLINE, INTERLOCUTOR, REFERENT, MakeShop, Shop
 from tests.escalation.conftest import SECRET_37, Request
 from tests.escalation.support import ChangeLog, wait_until
@@ -92,6 +97,29 @@ async def test_a_holdup_on_the_panel_reaches_the_referent_signed(
     assert not FORBIDDEN_KEYS & set(data)
     # Nobody else is told before the first tier's deadline.
     assert shop.interlocutor.requests == []
+
+
+async def test_no_webhook_leaves_before_the_journal_holds_the_signal(make_shop: MakeShop) -> None:
+    """The engine writes its outbox while the journal writes the hold-up, but sends
+    nothing until the journal has it: here the journal is held up (its write lock taken
+    from outside) for longer than the whole path takes otherwise."""
+    async with make_shop() as shop:
+        journal = shop.hub.journal_path
+        with write_lock(journal):
+            await press(shop.panel, "holdup")
+            await wait_until(lambda: escalations_in(shop.engine.outbox.path) == 1)
+            await asyncio.sleep(0.2)
+            assert shop.referent.requests == []
+            assert [e for e in read_entries(journal) if e.life_safety] == []
+        (request,) = await shop.referent.wait_for(created)
+        (row,) = [e for e in read_entries(journal) if e.life_safety]
+    assert request.data["kind"] == "holdup"
+    assert row.event().time.isoformat() == request.data["time"]
+
+
+def escalations_in(outbox: Path) -> int:
+    with contextlib.closing(sqlite3.connect(f"file:{outbox}?mode=ro", uri=True)) as conn:
+        return int(conn.execute("SELECT count(*) FROM escalations").fetchone()[0])
 
 
 async def test_without_acknowledgement_the_next_tier_is_told_after_the_deadline(

@@ -12,7 +12,7 @@ from hub.escalation.engine import EscalationEngine
 from hub.escalation.model import Escalation, Priority, Status
 from hub.escalation.outbox import Delivery, Outbox, OutboxBatch, StoredEscalation
 from hub.events import AlarmKind
-from hub.journal import Journal
+from hub.journal import Journal, canonical_payload, read_entries, verify_journal
 from tests.escalation.conftest import Receiver, load, plugin_manager, write_config
 from tests.escalation.support import ChangeLog, alarm
 
@@ -161,6 +161,55 @@ async def test_signals_journaled_but_never_escalated_are_replayed(
         EscalationEngine(config, journal=journal, plugins=plugin_manager()) as running,
     ):
         assert len(running.list(installer)) == 2  # the replay is done when start returns
+
+
+async def test_signals_escalated_but_never_journaled_are_journaled_on_start(
+    tmp_path: Path, receivers: dict[str, Receiver]
+) -> None:
+    """The engine writes its outbox while the journal writes the signal; a crash between
+    the two commits leaves the signal in the outbox only. The next start journals it
+    from the outbox, before any webhook resumes."""
+    config = load(write_config(tmp_path, {name: r.url for name, r in receivers.items()}))
+    installer = config.contact("installer")
+    assert installer is not None
+    holdup = alarm(now=True)
+    other = alarm(AlarmKind.BURGLARY, zone="coffre", now=True)
+    # The escalation reached the outbox; the journal never got the signal.
+    async with EscalationEngine(config, plugins=plugin_manager()) as running:
+        await running.handle(holdup)
+        await receivers["referent-37"].wait_for(count=1)
+    async with Journal(config.journal.path) as journal:
+        await journal.append([other])
+        async with EscalationEngine(config, journal=journal, plugins=plugin_manager()) as running:
+            assert len(running.list(installer)) == 1  # restored, not escalated again
+        entries = read_entries(config.journal.path)
+    assert [e.event() for e in entries] == [other, holdup]
+    assert entries[1].payload == canonical_payload(holdup)
+    assert verify_journal(config.journal.path).ok
+    # Done once: the next start finds the signal in the journal.
+    async with (
+        Journal(config.journal.path) as journal,
+        EscalationEngine(config, journal=journal, plugins=plugin_manager()),
+    ):
+        pass
+    assert len(read_entries(config.journal.path)) == 2
+
+
+async def test_an_outbox_from_before_signal_texts_opens_and_gains_the_column(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "outbox.db"
+    async with Outbox(path) as outbox:
+        await outbox.commit(OutboxBatch(signals=[("old", "e0", NOW)]))
+    with sqlite3.connect(path) as conn:  # as an earlier hub made it
+        conn.execute("ALTER TABLE signals DROP COLUMN payload")
+    async with Outbox(path) as outbox:
+        await outbox.commit(
+            OutboxBatch(signals=[("new", "e1", NOW)], signal_payloads={"new": '{"type":"X"}'})
+        )
+        snapshot = await outbox.load(NOW - timedelta(hours=1))
+    assert set(snapshot.signals) == {"old", "new"}
+    assert snapshot.signal_payloads == {"new": '{"type":"X"}'}
 
 
 async def test_an_unusable_outbox_does_not_stop_a_holdup(
