@@ -29,6 +29,15 @@ open escalation gets its timer again from its stored deadline, and every life-sa
 signal that reached the journal but not the outbox (the hub was killed in between) is
 replayed. All state changes go through one lock, and the durable write happens inside
 it, so the order on disk is the order of the changes.
+
+This module is the engine core: its lifecycle, signals, the outbox write of each
+change (``_apply``), the ladder's deadlines and the high-stock notices. Around it:
+
+* ``hub.escalation.actions``: what referents and installers may see and do;
+* ``hub.escalation.delivery``: the webhooks each change calls for, and their retries;
+* ``hub.escalation.recovery``: the start-up repairs between journal and outbox;
+* ``hub.escalation.stream``: each live listener's queue of changes;
+* ``hub.escalation.records``: what the engine keeps about each escalation.
 """
 
 from __future__ import annotations
@@ -36,38 +45,26 @@ from __future__ import annotations
 import asyncio
 import builtins
 import dataclasses
-import hashlib
-import json
 import logging
-import random
 import secrets
-import sqlite3
-from collections import deque
 from collections.abc import Awaitable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import quote
 
+from hub.escalation.actions import ReferentActions
 from hub.escalation.calendar import HighStockPeriod
 from hub.escalation.clock import Clock, SystemClock, Timer
+from hub.escalation.delivery import Deliveries, escalation_deliveries
 from hub.escalation.model import (
     Contact,
     Escalation,
     EscalationChange,
-    EscalationConflict,
-    EscalationForbidden,
-    EscalationNotFound,
     EscalationService,
-    Priority,
     Status,
 )
 from hub.escalation.outbox import (
-    DELIVERED,
-    FAILED,
-    PENDING,
-    SUPERSEDED,
     Delivery,
     Outbox,
     OutboxBatch,
@@ -76,11 +73,14 @@ from hub.escalation.outbox import (
     SceneRecord,
     StoredEscalation,
 )
-from hub.escalation.payload import encode, escalation_payload, high_stock_payload
+from hub.escalation.payload import encode, high_stock_payload
+from hub.escalation.records import Record
+from hub.escalation.recovery import REPLAY_WINDOW, replay, restore_journal, signal_digest
 from hub.escalation.rules import BUILTIN_RULES, Match, PanelTracker, Rule, match_event
 from hub.escalation.scene import EvidenceSettings, SceneGuard, SceneLocked
-from hub.escalation.webhooks import DeliveryResult, WebhookSender
-from hub.events import AlarmSignal, Event, PanelState, event_from_dict
+from hub.escalation.stream import LISTENER_QUEUE, ChangeStream
+from hub.escalation.webhooks import WebhookSender
+from hub.events import AlarmSignal, Event, PanelState
 from hub.journal import Journal, JournalError, canonical_payload
 
 if TYPE_CHECKING:
@@ -93,111 +93,16 @@ __all__ = ["LISTENER_QUEUE", "REPLAY_WINDOW", "EscalationEngine", "as_service"]
 
 log = logging.getLogger(__name__)
 
-#: How far back the journal is replayed on start for signals that never reached the
-#: outbox (never before the outbox was created).
-REPLAY_WINDOW: Final = timedelta(hours=1)
 #: Digests of escalated signals kept in memory before the ones older than the replay
 #: window are forgotten (the outbox keeps them all).
 SEEN_LIMIT: Final = 10_000
-#: Changes a live listener may have waiting before the oldest are dropped.
-LISTENER_QUEUE: Final = 256
 #: The bus queue of the engine's subscription: ordinary events (panel states, burglary)
 #: must not be dropped under a burst; life-safety ones never are.
 SUBSCRIPTION_QUEUE: Final = 100_000
 
-REFERENT: Final = "referent"
-INSTALLER: Final = "installer"
-
 
 def _new_id(now: datetime) -> str:
     return f"esc-{now.astimezone(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
-
-
-def _digest(payload: str) -> str:
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-@dataclasses.dataclass(slots=True)
-class _Record:
-    """An escalation and what the engine keeps about it beside the snapshot."""
-
-    esc: Escalation
-    fold_key: str
-    last_signal_at: datetime
-    factor: float
-    reminders: int = 0
-    timer: Timer | None = None
-
-    def state(self) -> dict[str, Any]:
-        return {
-            "fold_key": self.fold_key,
-            "last_signal_at": self.last_signal_at.isoformat(),
-            "factor": self.factor,
-            "reminders": self.reminders,
-        }
-
-    @classmethod
-    def restore(cls, stored: StoredEscalation) -> _Record:
-        state = stored.state
-        esc = stored.escalation
-        try:
-            last = datetime.fromisoformat(str(state["last_signal_at"]))
-        except (KeyError, ValueError):
-            last = esc.updated_at
-        return cls(
-            esc=esc,
-            fold_key=str(state.get("fold_key", "")),
-            last_signal_at=last,
-            factor=float(state.get("factor", 1.0)),
-            reminders=int(state.get("reminders", 0)),
-        )
-
-
-class _ChangeStream:
-    """One live listener: a bounded queue of the changes its contact may see."""
-
-    def __init__(self, engine: EscalationEngine, contact: Contact, maxsize: int) -> None:
-        self._engine = engine
-        self.contact = contact
-        self.maxsize = maxsize
-        self.dropped = 0
-        self._queue: deque[EscalationChange] = deque()
-        self._waiter: asyncio.Future[None] | None = None
-        self._closed = False
-
-    def offer(self, change: EscalationChange) -> None:
-        if self._closed:
-            return
-        if len(self._queue) >= self.maxsize:
-            self._queue.popleft()
-            self.dropped += 1
-        self._queue.append(change)
-        self._wake()
-
-    def _wake(self) -> None:
-        waiter, self._waiter = self._waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    def close(self) -> None:
-        self._closed = True
-        self._engine._listeners.discard(self)
-        self._wake()
-
-    def __aiter__(self) -> _ChangeStream:
-        return self
-
-    async def __anext__(self) -> EscalationChange:
-        while not self._queue:
-            if self._closed:
-                raise StopAsyncIteration
-            self._waiter = asyncio.get_running_loop().create_future()
-            await self._waiter
-        return self._queue.popleft()
-
-    async def aclose(self) -> None:
-        """Stop listening (the HTTP side calls it when the client goes away)."""
-        self.close()
 
 
 class EscalationEngine:
@@ -244,13 +149,11 @@ class EscalationEngine:
         self._tracker = PanelTracker()
         self._rules: tuple[Rule, ...] = BUILTIN_RULES
         self._watched: tuple[type[Event], ...] = (AlarmSignal, PanelState)
-        self._records: dict[str, _Record] = {}
+        self._records: dict[str, Record] = {}
         self._by_fold: dict[str, str] = {}
-        self._pending: dict[str, Delivery] = {}
         self._scenes: dict[str, SceneRecord] = {}
         self._notices: set[str] = set()
         self._seen: dict[str, datetime] = {}
-        self._listeners: set[_ChangeStream] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
         self._subscription: Subscription[Event] | None = None
@@ -258,6 +161,22 @@ class EscalationEngine:
         self._outbox_failing = False
         self._running = False
         self._replay_from: datetime | None = None
+        self._deliveries = Deliveries(
+            contacts=self._contacts,
+            webhook=self.settings.webhook,
+            clock=self.clock,
+            outbox=self.outbox,
+            durably=self._durably,
+            failed=self._delivery_failed,
+        )
+        self._actions = ReferentActions(
+            contacts=self._contacts,
+            records=self._records,
+            scene=self.scene,
+            lock=self._lock,
+            clock=self.clock,
+            commit=self._apply,
+        )
 
     # -- RuleContext ----------------------------------------------------------------------
     @property
@@ -335,16 +254,17 @@ class EscalationEngine:
         if self._journal is not None and snapshot.signal_payloads:
             # Before any timer or webhook resumes: nothing leaves the hub before the
             # journal holds the signal behind it.
-            await self._restore_journal(self._journal, snapshot.signal_payloads)
+            await restore_journal(self._journal, snapshot.signal_payloads)
         self._resolve_rules()
         if self._sender is None:
             hook = self.settings.webhook
             self._sender = WebhookSender(timeout=hook.timeout, concurrency=hook.concurrency)
         if self._own_sender:
             await self._sender.__aenter__()
+        self._deliveries.sender = self._sender
         self._running = True
         for stored_esc in snapshot.escalations:
-            record = _Record.restore(stored_esc)
+            record = Record.restore(stored_esc)
             self._records[record.esc.id] = record
             if record.esc.status is not Status.RESOLVED and record.fold_key:
                 self._by_fold[record.fold_key] = record.esc.id
@@ -352,8 +272,8 @@ class EscalationEngine:
         self._notices = set(snapshot.notices)
         self._seen = dict(snapshot.signals)
         for delivery in snapshot.pending:
-            self._pending[delivery.key] = delivery
-            self._spawn(self._deliver(delivery.key), f"delivery:{delivery.key}")
+            self._deliveries.pending[delivery.key] = delivery
+            self._spawn(self._deliveries.run(delivery.key), f"delivery:{delivery.key}")
         if snapshot.pending:
             log.info("escalation: resuming %d undelivered webhooks", len(snapshot.pending))
         if self._bus is not None:
@@ -402,8 +322,7 @@ class EscalationEngine:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for listener in list(self._listeners):
-            listener.close()
+        self._actions.close_listeners()
         if self._own_sender and self._sender is not None:
             await self._sender.__aexit__(None, None, None)
         await self.outbox.close()
@@ -440,7 +359,7 @@ class EscalationEngine:
 
     async def _apply(
         self,
-        records: Sequence[_Record],
+        records: Sequence[Record],
         deliveries: Sequence[Delivery],
         changes: Sequence[EscalationChange],
         *,
@@ -463,21 +382,11 @@ class EscalationEngine:
         webhook, no listener) until the bus says the journal holds the signal.
         """
         scene_list = list(scenes)
-        now = self.clock.now()
-        started: set[str] = set()
-        for delivery in deliveries:
-            if (
-                delivery.key not in self._pending
-                and delivery.status == PENDING
-                and delivery.attempts == 0
-                and delivery.next_at <= now
-            ):
-                delivery.attempts = 1
-                started.add(delivery.key)
+        started = self._deliveries.first_attempts(deliveries, self.clock.now())
         batch = OutboxBatch(
             escalations=[StoredEscalation(r.esc, r.state()) for r in records],
             deliveries=list(deliveries),
-            started=frozenset(started),
+            started=started,
             signals=list(signals),
             signal_payloads=signal_payloads or {},
             notices=list(notices),
@@ -506,26 +415,15 @@ class EscalationEngine:
             self._notices.add(key)
         for scene in scene_list:
             self._scenes[scene.escalation_id] = scene
-        for delivery in deliveries:
-            if delivery.key in self._pending:
-                continue
-            if delivery.escalation_id is not None:
-                for other in self._pending.values():
-                    if (
-                        other.escalation_id == delivery.escalation_id
-                        and other.contact == delivery.contact
-                        and other.status == PENDING
-                    ):
-                        other.status = SUPERSEDED
-            self._pending[delivery.key] = delivery
+        for delivery in self._deliveries.admit(deliveries):
             self._spawn(
-                self._deliver(delivery.key, recorded=delivery.key in started),
+                self._deliveries.run(delivery.key, recorded=delivery.key in started),
                 f"delivery:{delivery.key}",
             )
         for change in changes:
-            self._emit(change)
+            self._actions.emit(change)
 
-    def _arm(self, record: _Record) -> None:
+    def _arm(self, record: Record) -> None:
         if record.timer is not None:
             record.timer.cancel()
             record.timer = None
@@ -537,107 +435,11 @@ class EscalationEngine:
                 lambda: self._spawn(self._on_deadline(esc_id), f"deadline:{esc_id}"),
             )
 
-    # -- deliveries ---------------------------------------------------------------------------
-    def _escalation_deliveries(
-        self, esc: Escalation, event: str, contacts: Iterable[str], now: datetime
-    ) -> list[Delivery]:
-        body = encode(escalation_payload(esc, event))
-        out: list[Delivery] = []
-        for contact_id in contacts:
-            contact = self._contacts.get(contact_id)
-            if contact is None or not contact.webhook_url:
-                continue  # a pull-only contact reads it from the API
-            out.append(
-                Delivery(
-                    key=f"{esc.id}:{esc.tier}:{contact_id}:{esc.revision}",
-                    escalation_id=esc.id,
-                    contact=contact_id,
-                    event=f"escalation.{event}",
-                    body=body,
-                    next_at=now,
-                    created_at=now,
-                )
-            )
-        return out
-
-    def _backoff(self, attempt: int) -> float:
-        hook = self.settings.webhook
-        ceiling = min(hook.backoff_max, hook.backoff_initial * 2.0 ** min(attempt - 1, 32))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-    async def _deliver(self, key: str, *, recorded: bool = False) -> None:
-        """Make one delivery until it is delivered, fails for good or is superseded.
-
-        ``recorded``: the first attempt was written to the outbox with the delivery
-        itself (``_apply``), so it is made without another write.
-        """
-        sender = self._sender
-        assert sender is not None  # set before any delivery starts
-        while True:
-            delivery = self._pending.get(key)
-            if delivery is None or delivery.status != PENDING:
-                self._pending.pop(key, None)
-                return
-            if delivery.next_at > self.clock.now():
-                await self.clock.sleep_until(delivery.next_at)
-                continue
-            contact = self._contacts.get(delivery.contact)
-            if recorded:
-                recorded = False
-                n = delivery.attempts
-            else:
-                n = delivery.attempts + 1
-                delivery.attempts = n
-                await self._durably(self.outbox.attempt_started(key, n, self.clock.now()))
-            if contact is None or not contact.webhook_url or not contact.webhook_secret:
-                result = DeliveryResult("permanent", None, "the contact has no webhook any more")
-            else:
-                result = await sender.post(
-                    contact.webhook_url, contact.webhook_secret, delivery.body, key, delivery.event
-                )
-            now = self.clock.now()
-            delay = 0.0
-            if delivery.status == PENDING:
-                if result.outcome == "delivered":
-                    delivery.status = DELIVERED
-                elif result.outcome == "permanent":
-                    delivery.status = FAILED
-                else:
-                    delay = self._backoff(n)
-                    if result.retry_after is not None:
-                        delay = max(delay, result.retry_after)
-                    delivery.next_at = now + timedelta(seconds=delay)
-            delivery.last_error = result.error
-            await self._durably(
-                self.outbox.attempt_finished(
-                    delivery, n, now, result.outcome, result.status, result.error
-                )
-            )
-            if result.outcome != "delivered" and delivery.status != SUPERSEDED:
-                self._report_failure(delivery, result, delay)
-
-    def _report_failure(self, delivery: Delivery, result: DeliveryResult, delay: float) -> None:
-        if delivery.status == FAILED:
-            reason = f"{result.error}; not retried"
-            log.error(
-                "webhook %s to contact %s failed for good: %s",
-                delivery.key,
-                delivery.contact,
-                result.error,
-            )
-        else:
-            reason = f"{result.error}; retry {delivery.attempts + 1} in {delay:.1f} s"
-            log.warning(
-                "webhook %s to contact %s failed (attempt %d): %s; retrying in %.1f s",
-                delivery.key,
-                delivery.contact,
-                delivery.attempts,
-                result.error,
-                delay,
-            )
+    def _delivery_failed(self, delivery: Delivery, reason: str) -> None:
+        """Tell the listeners of a failed attempt (``Deliveries`` logged it)."""
         record = self._records.get(delivery.escalation_id or "")
         if record is not None:
-            self._emit(
+            self._actions.emit(
                 EscalationChange(
                     "delivery_failed", record.esc, contact=delivery.contact, reason=reason
                 )
@@ -647,11 +449,14 @@ class EscalationEngine:
     async def handle(self, event: Event) -> None:
         """Take one bus event (the bus calls this; tests may too)."""
         self._tracker.update(event)
-        found = match_event(self._rules, event, self, self._rule_failed)
-        if found is None:
+        match = self._match(event)
+        if match is None:
             return
-        match, _rule = found
         await self._signal(event, match, canonical_payload(event))
+
+    def _match(self, event: Event) -> Match | None:
+        found = match_event(self._rules, event, self, self._rule_failed)
+        return None if found is None else found[0]
 
     @staticmethod
     def _rule_failed(rule: Rule, exc: Exception) -> None:
@@ -673,9 +478,9 @@ class EscalationEngine:
         """Open an escalation for ``event``, or fold it into the open one.
 
         ``payload``: the event's journal text; its digest identifies the signal, and it
-        is kept in the outbox with the escalation (see ``_restore_journal``).
+        is kept in the outbox with the escalation (see ``recovery.restore_journal``).
         """
-        digest = _digest(payload)
+        digest = signal_digest(payload)
         async with self._lock:
             if digest in self._seen or not self._running:
                 return
@@ -694,7 +499,7 @@ class EscalationEngine:
                 await self._open(event, match, fold_key, now, digest, payload)
 
     async def _fold(
-        self, record: _Record, now: datetime, digest: str, event: Event, payload: str
+        self, record: Record, now: datetime, digest: str, event: Event, payload: str
     ) -> None:
         esc = dataclasses.replace(
             record.esc,
@@ -704,7 +509,7 @@ class EscalationEngine:
         )
         folded = dataclasses.replace(record, esc=esc, last_signal_at=now, timer=record.timer)
         record.timer = None
-        deliveries = self._escalation_deliveries(esc, "repeated", esc.addressed_to, now)
+        deliveries = escalation_deliveries(esc, "repeated", esc.addressed_to, self._contacts, now)
         await self._apply(
             [folded],
             deliveries,
@@ -748,7 +553,7 @@ class EscalationEngine:
             revision=1,
             signalled_at=event.time,
         )
-        record = _Record(esc, fold_key, now, factor)
+        record = Record(esc, fold_key, now, factor)
         scenes: list[SceneRecord] = []
         if match.preserves_scene:
             scene = self.settings.scene
@@ -760,7 +565,7 @@ class EscalationEngine:
                     cameras,
                 )
             )
-        deliveries = self._escalation_deliveries(esc, "created", esc.addressed_to, now)
+        deliveries = escalation_deliveries(esc, "created", esc.addressed_to, self._contacts, now)
         await self._apply(
             [record],
             deliveries,
@@ -805,74 +610,18 @@ class EscalationEngine:
             await self._durably(self.outbox.commit(OutboxBatch(scenes=[updated])))
             self._scenes[scene.escalation_id] = updated
 
-    async def _restore_journal(self, journal: Journal, payloads: dict[str, str]) -> None:
-        """Put back in the journal the escalated signals it does not hold.
-
-        The engine writes its outbox while the journal writes the signal (the bus hands
-        it life-safety signals ``before_journal``) and sends nothing until the journal
-        holds it; a crash between the two commits leaves an escalation whose signal
-        only the outbox holds. It is journaled here, from the text the outbox kept,
-        before any delivery resumes. Its row comes after rows written later; its
-        ``time`` still says when it happened.
-        """
-        try:
-            missing = await asyncio.to_thread(_not_journaled, journal.path, payloads)
-        except (sqlite3.Error, OSError) as exc:
-            log.error("escalation: cannot compare the outbox with the journal: %s", exc)
-            return
-        events: list[Event] = []
-        texts: list[str | None] = []
-        for text in missing:
-            try:
-                events.append(event_from_dict(_json_object(text)))
-            except ValueError as exc:
-                log.error("escalation: an escalated signal cannot be read back: %s", exc)
-                continue
-            texts.append(text)
-        if not events:
-            return
-        try:
-            await journal.append(events, texts)
-        except JournalError as exc:
-            log.error("escalation: cannot journal %d escalated signals: %s", len(events), exc)
-            return
-        log.warning(
-            "journal: %d escalated signals were missing (the hub stopped between the outbox"
-            " and the journal commits); journaled now from the outbox",
-            len(events),
-        )
-
     async def _replay(self, journal_path: Path) -> None:
         """Escalate the life-safety signals that reached the journal but not the outbox."""
         since = self._replay_from
         if since is None:
             return
-        try:
-            payloads = await asyncio.to_thread(_recent_life_safety, journal_path)
-        except (sqlite3.Error, OSError) as exc:
-            log.error("escalation: cannot replay the journal %s: %s", journal_path, exc)
-            return
-        replayed = 0
-        for payload in payloads:
-            digest = _digest(payload)
-            if digest in self._seen:
-                continue
-            try:
-                event = event_from_dict(_json_object(payload))
-            except ValueError:
-                continue
-            if event.time < since:
-                continue
-            found = match_event(self._rules, event, self, self._rule_failed)
-            if found is None:
-                continue
-            replayed += 1
-            await self._signal(event, found[0], payload)
-        if replayed:
-            log.warning(
-                "escalation: %d signals from the journal had not been escalated; done now",
-                replayed,
-            )
+        await replay(
+            journal_path,
+            since,
+            seen=lambda digest: digest in self._seen,
+            match=self._match,
+            signal=self._signal,
+        )
 
     # -- the ladder ---------------------------------------------------------------------------
     async def _on_deadline(self, esc_id: str) -> None:
@@ -900,7 +649,7 @@ class EscalationEngine:
                     deadline=self._deadline(now, tier, record.factor, record.reminders),
                 )
                 updated = dataclasses.replace(record, esc=new, timer=None)
-                deliveries = self._escalation_deliveries(new, "escalated", added, now)
+                deliveries = escalation_deliveries(new, "escalated", added, self._contacts, now)
                 what = "escalated"
                 log.warning(
                     "escalation %s not acknowledged in time: tier %d added (%s)",
@@ -917,7 +666,9 @@ class EscalationEngine:
                     deadline=self._deadline(now, esc.tier, record.factor, reminders),
                 )
                 updated = dataclasses.replace(record, esc=new, reminders=reminders, timer=None)
-                deliveries = self._escalation_deliveries(new, "reminder", new.addressed_to, now)
+                deliveries = escalation_deliveries(
+                    new, "reminder", new.addressed_to, self._contacts, now
+                )
                 what = "reminded"
                 log.warning("escalation %s still not acknowledged: reminder %d", esc.id, reminders)
             await self._apply([updated], deliveries, [EscalationChange(what, new)])
@@ -987,144 +738,31 @@ class EscalationEngine:
         """Every configured contact."""
         return self.config.contacts
 
-    def _who(self, as_contact: Contact) -> Contact:
-        contact = self._contacts.get(as_contact.id)
-        if contact is None:
-            raise EscalationForbidden(f"{as_contact.id!r} is not a configured contact")
-        return contact
-
-    @staticmethod
-    def _visible(contact: Contact, esc: Escalation) -> bool:
-        return INSTALLER in contact.scopes or contact.id in esc.addressed_to
-
-    @staticmethod
-    def _addressed_referent(contact: Contact, esc: Escalation) -> bool:
-        return REFERENT in contact.scopes and contact.id in esc.addressed_to
-
-    def _record_for(self, contact: Contact, escalation_id: str) -> _Record:
-        record = self._records.get(escalation_id)
-        if record is None or not self._visible(contact, record.esc):
-            raise EscalationNotFound(f"no escalation {escalation_id!r}")
-        return record
-
     def list(
         self, as_contact: Contact, *, status: Status | None = None, limit: int = 100
     ) -> Sequence[Escalation]:
         """Escalations visible to ``as_contact``, newest first."""
-        contact = self._who(as_contact)
-        # Newest first; escalations opened in the same instant keep their opening order
-        # (records are kept in it, and the sort is stable).
-        found = [
-            r.esc
-            for r in reversed(self._records.values())
-            if self._visible(contact, r.esc) and (status is None or r.esc.status is status)
-        ]
-        found.sort(key=lambda e: e.created_at, reverse=True)
-        return found[: max(limit, 0)]
+        return self._actions.list(as_contact, status=status, limit=limit)
 
     def get(self, as_contact: Contact, escalation_id: str) -> Escalation:
         """One escalation visible to ``as_contact``."""
-        return self._record_for(self._who(as_contact), escalation_id).esc
+        return self._actions.get(as_contact, escalation_id)
 
     async def acknowledge(self, as_contact: Contact, escalation_id: str) -> Escalation:
-        """Take the escalation: the ladder stops. Only a referent it was addressed to
-        may (an installer's acknowledgement would stop the police being called)."""
-        contact = self._who(as_contact)
-        async with self._lock:
-            record = self._record_for(contact, escalation_id)
-            esc = record.esc
-            if not self._addressed_referent(contact, esc):
-                raise EscalationForbidden("only a referent it was addressed to acknowledges it")
-            if esc.status is Status.RESOLVED:
-                raise EscalationConflict(f"escalation {esc.id} is already resolved")
-            if esc.status is Status.ACKNOWLEDGED:
-                if esc.acknowledged_by == contact.id:
-                    return esc
-                raise EscalationConflict(
-                    f"escalation {esc.id} is already acknowledged by {esc.acknowledged_by}"
-                )
-            now = self.clock.now()
-            new = dataclasses.replace(
-                esc,
-                status=Status.ACKNOWLEDGED,
-                acknowledged_by=contact.id,
-                acknowledged_at=now,
-                deadline=None,
-                updated_at=now,
-                revision=esc.revision + 1,
-            )
-            updated = dataclasses.replace(record, esc=new, timer=None)
-            deliveries = self._escalation_deliveries(new, "acknowledged", new.addressed_to, now)
-            await self._apply([updated], deliveries, [EscalationChange("acknowledged", new)])
-            log.info("escalation %s acknowledged by %s", esc.id, contact.id)
-            return new
+        """Take the escalation: the ladder stops (a referent it was addressed to)."""
+        return await self._actions.acknowledge(as_contact, escalation_id)
 
     async def resolve(self, as_contact: Contact, escalation_id: str) -> Escalation:
-        """Close the escalation (a referent it was addressed to, or an installer once a
-        life-safety escalation has been acknowledged). Idempotent once resolved."""
-        contact = self._who(as_contact)
-        async with self._lock:
-            record = self._record_for(contact, escalation_id)
-            esc = record.esc
-            if esc.status is Status.RESOLVED:
-                return esc
-            referent = self._addressed_referent(contact, esc)
-            if not referent and INSTALLER not in contact.scopes:
-                raise EscalationForbidden("only a referent it was addressed to, or an installer")
-            if not referent and esc.status is Status.OPEN and esc.priority is Priority.LIFE_SAFETY:
-                raise EscalationForbidden(
-                    "an unacknowledged life-safety escalation is closed by a referent"
-                )
-            now = self.clock.now()
-            new = dataclasses.replace(
-                esc,
-                status=Status.RESOLVED,
-                resolved_by=contact.id,
-                resolved_at=now,
-                deadline=None,
-                updated_at=now,
-                revision=esc.revision + 1,
-            )
-            updated = dataclasses.replace(record, esc=new, timer=None)
-            deliveries = self._escalation_deliveries(new, "resolved", new.addressed_to, now)
-            await self._apply([updated], deliveries, [EscalationChange("resolved", new)])
-            log.info("escalation %s resolved by %s", esc.id, contact.id)
-            return new
+        """Close the escalation. Idempotent once resolved."""
+        return await self._actions.resolve(as_contact, escalation_id)
 
     async def release_scene(self, as_contact: Contact, escalation_id: str) -> Escalation:
-        """Release a preserved scene (a referent it was addressed to, or an installer):
-        evidence-destroying configuration is accepted again once no scene is held."""
-        contact = self._who(as_contact)
-        async with self._lock:
-            record = self._record_for(contact, escalation_id)
-            esc = record.esc
-            if not self._addressed_referent(contact, esc) and INSTALLER not in contact.scopes:
-                raise EscalationForbidden("only a referent it was addressed to, or an installer")
-            scene = self._scenes.get(esc.id)
-            if scene is None:
-                raise EscalationConflict(f"escalation {esc.id} has no preserved scene")
-            if scene.released:
-                return esc
-            now = self.clock.now()
-            released = dataclasses.replace(scene, released_by=contact.id, released_at=now)
-            new = dataclasses.replace(esc, scene_sealed=False, updated_at=now)
-            updated = dataclasses.replace(record, esc=new, timer=None)
-            await self._apply(
-                [updated], [], [EscalationChange("scene_released", new)], scenes=[released]
-            )
-            log.info("escalation %s: scene released by %s", esc.id, contact.id)
-            return new
+        """Release a preserved scene (a referent it was addressed to, or an installer)."""
+        return await self._actions.release_scene(as_contact, escalation_id)
 
-    def changes(self, as_contact: Contact) -> _ChangeStream:
+    def changes(self, as_contact: Contact) -> ChangeStream:
         """Live changes visible to ``as_contact``; listening starts at this call."""
-        stream = _ChangeStream(self, self._who(as_contact), LISTENER_QUEUE)
-        self._listeners.add(stream)
-        return stream
-
-    def _emit(self, change: EscalationChange) -> None:
-        for listener in list(self._listeners):
-            if self._visible(listener.contact, change.escalation):
-                listener.offer(change)
+        return self._actions.changes(as_contact)
 
     # -- scene guard -------------------------------------------------------------------------
     def preserved_scenes(self) -> builtins.list[str]:
@@ -1142,54 +780,7 @@ class EscalationEngine:
     @property
     def pending_deliveries(self) -> int:
         """Deliveries not yet delivered (for status and metrics)."""
-        return sum(1 for d in self._pending.values() if d.status == PENDING)
-
-
-def _json_object(text: str) -> dict[str, Any]:
-    value = json.loads(text)
-    if not isinstance(value, dict):
-        raise ValueError("not a JSON object")
-    return value
-
-
-def _recent_life_safety(path: Path, rows: int = 200_000) -> list[str]:
-    """The payloads of the life-safety rows among the journal's last ``rows`` rows."""
-    if not path.exists():
-        return []
-    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True)
-    try:
-        return [
-            str(payload)
-            for (payload,) in conn.execute(
-                "SELECT payload FROM events WHERE life_safety = 1"
-                " AND seq > (SELECT coalesce(max(seq), 0) FROM events) - ? ORDER BY seq",
-                (rows,),
-            )
-        ]
-    finally:
-        conn.close()
-
-
-def _not_journaled(path: Path, payloads: dict[str, str]) -> list[str]:
-    """Those of ``payloads`` (journal texts by digest) that no journal row holds."""
-    if not path.exists():
-        return list(payloads.values())
-    recent = {_digest(p) for p in _recent_life_safety(path)}
-    candidates = [text for digest, text in payloads.items() if digest not in recent]
-    if not candidates:
-        return []
-    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True)
-    try:  # older than the recent rows read: look for the exact text (rare, a scan)
-        return [
-            text
-            for text in candidates
-            if conn.execute("SELECT 1 FROM events WHERE payload = ? LIMIT 1", (text,)).fetchone()
-            is None
-        ]
-    finally:
-        conn.close()
+        return self._deliveries.waiting()
 
 
 def as_service(engine: EscalationEngine) -> EscalationService:

@@ -39,15 +39,15 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 from hub.escalation.model import Escalation, Status
 from hub.journal import JournalError, WalCheckpointer, quarantine_file
+from hub.sqlite_writer import SqliteWriter
 
 __all__ = [
     "FORMAT_VERSION",
@@ -62,7 +62,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
 FORMAT_VERSION: Final = 1
 #: Resolved escalations read back on start (for the API's history); older ones stay
@@ -312,16 +311,13 @@ class Outbox:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
         self.quarantined: Path | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._writer = SqliteWriter(
+            "outbox-writer", lambda: OutboxError(self.path, "the outbox is not open")
+        )
         self._conn: sqlite3.Connection | None = None
         self._checkpointer = WalCheckpointer(self.path)
 
     # -- plumbing ------------------------------------------------------------------------
-    async def _call(self, fn: Callable[[], T]) -> T:
-        if self._executor is None:
-            raise OutboxError(self.path, "the outbox is not open")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
-
     def _error(self, action: str, exc: sqlite3.Error) -> OutboxError:
         code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
         return OutboxError(self.path, f"{action}: {exc}", corrupt=code in (11, 26))
@@ -346,12 +342,12 @@ class Outbox:
     # -- lifecycle ------------------------------------------------------------------------
     async def open(self) -> None:
         """Open (or create) the file; a file that is not an outbox is set aside."""
-        if self._executor is not None:
+        if self._writer.running:
             return
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="outbox-writer")
+        self._writer.start()
         try:
             try:
-                await self._call(self._open_sync)
+                await self._writer.call(self._open_sync)
             except OutboxError as exc:
                 if not exc.corrupt:
                     raise
@@ -363,14 +359,12 @@ class Outbox:
                     moved.name,
                 )
                 self.quarantined = moved
-                await self._call(self._open_sync)
+                await self._writer.call(self._open_sync)
         except JournalError as exc:
-            self._executor.shutdown(wait=False)
-            self._executor = None
+            self._writer.stop()
             raise OutboxError(self.path, exc.cause) from exc
         except BaseException:
-            self._executor.shutdown(wait=False)
-            self._executor = None
+            self._writer.stop()
             raise
 
     def _open_sync(self) -> None:
@@ -424,14 +418,12 @@ class Outbox:
 
     async def close(self) -> None:
         """Close the connection; safe to call twice."""
-        executor = self._executor
-        if executor is None:
+        if not self._writer.running:
             return
         try:
-            await self._call(self._close_sync)
+            await self._writer.call(self._close_sync)
         finally:
-            executor.shutdown(wait=False)
-            self._executor = None
+            self._writer.stop()
 
     def _close_sync(self) -> None:
         self._checkpointer.close()
@@ -455,7 +447,7 @@ class Outbox:
     # -- reading back -------------------------------------------------------------------------
     async def load(self, signals_since: datetime) -> OutboxSnapshot:
         """Everything the engine needs to resume (see ``OutboxSnapshot``)."""
-        return await self._call(lambda: self._load_sync(signals_since))
+        return await self._writer.call(lambda: self._load_sync(signals_since))
 
     def _load_sync(self, signals_since: datetime) -> OutboxSnapshot:
         conn = self._conn
@@ -522,7 +514,7 @@ class Outbox:
         Raises:
             OutboxError: nothing of the batch was written.
         """
-        await self._call(
+        await self._writer.call(
             lambda: self._write("write failed", lambda c: _commit(c, batch), urgent=True)
         )
 
@@ -539,7 +531,7 @@ class Outbox:
                 (n, _iso(at), key),
             )
 
-        await self._call(lambda: self._write("write failed", write))
+        await self._writer.call(lambda: self._write("write failed", write))
 
     async def attempt_finished(
         self,
@@ -564,7 +556,7 @@ class Outbox:
                 (delivery.status, _iso(delivery.next_at), _iso(at), error, delivery.key, PENDING),
             )
 
-        await self._call(lambda: self._write("write failed", write))
+        await self._writer.call(lambda: self._write("write failed", write))
 
     async def delivery_status(self, key: str) -> str | None:
         """The stored status of one delivery (None when unknown)."""
@@ -576,7 +568,7 @@ class Outbox:
             row = conn.execute("SELECT status FROM deliveries WHERE key = ?", (key,)).fetchone()
             return str(row[0]) if row else None
 
-        return await self._call(read)
+        return await self._writer.call(read)
 
 
 def _commit(conn: sqlite3.Connection, batch: OutboxBatch) -> None:
