@@ -48,6 +48,7 @@ Events that waited for a retry are journaled after events that came later; their
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from dataclasses import dataclass, field
@@ -202,15 +203,17 @@ class Recorder:
                 payload = canonical_payload(event)
             except Exception:  # a plugin's odd event: the writer tries again, and reports
                 payload = None
-        if event.life_safety:
-            self._life.append((self._tickets, event, payload))
-            if self._journal is not None:
-                # The before-journal subscribers (the escalation engine) start now, while
-                # the journal writes it, and wait for the publish that follows the append.
-                self._bus.announce(event)
-        else:
+        if not event.life_safety:
             self._ordinary.append((self._tickets, event, payload))
-        self._wake.set()
+            self._wake.set()
+            return
+        self._life.append((self._tickets, event, payload))
+        self._wake.set()  # first: the writer's turn comes before the announced subscriber's
+        if self._journal is not None:
+            # The before-journal subscribers (the escalation engine) start now, while the
+            # journal writes it, and wait for the publish that follows the append.
+            with contextlib.suppress(RuntimeError):  # a closed bus: the publish reports it
+                self._bus.announce(event)
 
     # -- counters -----------------------------------------------------------------------
     @property
