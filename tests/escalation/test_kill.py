@@ -99,7 +99,16 @@ async def test_sigkill_mid_burst_loses_no_holdup(tmp_path: Path) -> None:
             return {r.data["id"] for r in receiver.delivered()}
 
         async with asyncio.timeout(30):
-            while len(delivered_ids()) < holdups:
+            while not delivered_ids():
+                assert process.poll() is None, log.read_text()
+                await receiver.wait_for(count=len(receiver.requests) + 1, timeout=30)
+        # The outbox is written while the journal writes the signal: a kill between the
+        # two commits leaves a hold-up in the outbox only, which the restart journals
+        # before it delivers anything.
+        journaled = journaled_holdups(tmp_path / "journal.db")
+        assert journaled >= holdups
+        async with asyncio.timeout(30):
+            while len(delivered_ids()) < journaled:
                 assert process.poll() is None, log.read_text()
                 await receiver.wait_for(count=len(receiver.requests) + 1, timeout=30)
         process.send_signal(signal.SIGTERM)
@@ -109,9 +118,9 @@ async def test_sigkill_mid_burst_loses_no_holdup(tmp_path: Path) -> None:
             process.kill()
             process.wait(10)
         await receiver.stop()
-    # Every hold-up journaled before the kill became one escalation, delivered.
+    # Every hold-up became one escalation, journaled and delivered.
     escalations = outbox_escalations(tmp_path / "ecrin-outbox.db")
-    assert len(escalations) == holdups
+    assert len(escalations) == journaled == journaled_holdups(tmp_path / "journal.db")
     assert delivered_ids() == escalations
     assert all(r.verified for r in receiver.requests)
     # At least once: a duplicate carries the same idempotency key as the original.
