@@ -5,17 +5,21 @@ commit with ``synchronous=FULL`` waits for an ``fsync``, so it must not run on t
 and an SQLite connection must not be used by two threads at once. So each file gets
 one dedicated thread, started when the file opens and ended when it closes, that makes,
 uses and closes the connection: calls run one at a time, in the order they were made,
-and one write never interleaves with another.
+and one write never interleaves with another. ``SqliteFile`` is what the two files
+share on top of it: closing in that thread, and ``async with``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from types import TracebackType
+from typing import Protocol, Self, TypeVar
 
-__all__ = ["SqliteWriter"]
+__all__ = ["SqliteFile", "SqliteWriter"]
 
 T = TypeVar("T")
 
@@ -62,3 +66,53 @@ class SqliteWriter:
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=False)
+
+
+class _Checkpointer(Protocol):
+    def close(self) -> None: ...
+
+
+class SqliteFile:
+    """An SQLite file written through one ``SqliteWriter``: what the journal and the
+    outbox share about closing it, and their ``async with``.
+
+    A subclass sets ``_writer``, ``_conn`` (made in the writer thread) and
+    ``_checkpointer``, and implements ``open``.
+    """
+
+    _writer: SqliteWriter
+    _conn: sqlite3.Connection | None
+    _checkpointer: _Checkpointer
+
+    async def open(self) -> None:
+        """Open (or create) the file; ``__aenter__`` calls this."""
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        """Close the checkpointer and the connection, in the writer thread that made
+        the connection, then end that thread; safe to call twice."""
+        if not self._writer.running:
+            return
+        try:
+            await self._writer.call(self._close_sync)
+        finally:
+            self._writer.stop()
+
+    def _close_sync(self) -> None:
+        self._checkpointer.close()
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

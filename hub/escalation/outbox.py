@@ -42,12 +42,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Final
 
 from hub.escalation.model import Escalation, Status
 from hub.journal import JournalError, WalCheckpointer, quarantine_file
-from hub.sqlite_writer import SqliteWriter
+from hub.sqlite_writer import SqliteFile, SqliteWriter
 
 __all__ = [
     "FORMAT_VERSION",
@@ -297,7 +296,7 @@ def _delivery(row: tuple[Any, ...]) -> Delivery:
     )
 
 
-class Outbox:
+class Outbox(SqliteFile):
     """The outbox file, open for the engine.
 
     Use it as ``async with Outbox(path) as outbox:``.
@@ -315,7 +314,7 @@ class Outbox:
             "outbox-writer", lambda: OutboxError(self.path, "the outbox is not open")
         )
         self._conn: sqlite3.Connection | None = None
-        self._checkpointer = WalCheckpointer(self.path)
+        self._checkpointer: WalCheckpointer = WalCheckpointer(self.path)
 
     # -- plumbing ------------------------------------------------------------------------
     def _error(self, action: str, exc: sqlite3.Error) -> OutboxError:
@@ -415,34 +414,6 @@ class Outbox:
             raise
         self._checkpointer = WalCheckpointer(path)
         self._conn = conn
-
-    async def close(self) -> None:
-        """Close the connection; safe to call twice."""
-        if not self._writer.running:
-            return
-        try:
-            await self._writer.call(self._close_sync)
-        finally:
-            self._writer.stop()
-
-    def _close_sync(self) -> None:
-        self._checkpointer.close()
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
-
-    async def __aenter__(self) -> Outbox:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     # -- reading back -------------------------------------------------------------------------
     async def load(self, signals_since: datetime) -> OutboxSnapshot:

@@ -33,7 +33,6 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 
 from hub.events import Event
 from hub.journal.chain import (
@@ -50,7 +49,7 @@ from hub.journal.errors import JournalError, JournalQuarantined, _oserror, _sqli
 from hub.journal.reading import JournalSeal, _anchor, _read_meta
 from hub.journal.rowtimes import _micros, _RowTimes, _stored_micros
 from hub.journal.verify import VerifyResult, _verify_until
-from hub.sqlite_writer import SqliteWriter
+from hub.sqlite_writer import SqliteFile, SqliteWriter
 
 #: The journal's logger, whichever of its modules logs: installers grep for it.
 log = logging.getLogger("hub.journal")
@@ -59,7 +58,7 @@ log = logging.getLogger("hub.journal")
 SEAL_HORIZON = 100_000
 
 
-class Journal:
+class Journal(SqliteFile):
     """The journal file, open for appending.
 
     Use it as ``async with Journal(path) as journal:``. Every SQLite call runs in one
@@ -94,7 +93,7 @@ class Journal:
         self._next_seq = 1
         self._prev_hash = GENESIS_HASH
         self._row_times = _RowTimes(SEAL_HORIZON)
-        self._checkpointer = WalCheckpointer(self.path)
+        self._checkpointer: WalCheckpointer = WalCheckpointer(self.path)
         self._stop_check = threading.Event()
 
     @property
@@ -348,26 +347,4 @@ class Journal:
         self._stop_check.set()
         if self.open_check is not None:
             await asyncio.gather(self.open_check, return_exceptions=True)
-        try:
-            await self._writer.call(self._close_sync)
-        finally:
-            self._writer.stop()
-
-    def _close_sync(self) -> None:
-        self._checkpointer.close()
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
-
-    async def __aenter__(self) -> Journal:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
+        await super().close()
