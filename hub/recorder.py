@@ -97,7 +97,7 @@ class _Append:
     the fresh batch (published when the append ends or its deadline passes), and the
     life-safety events that joined its transaction (``Journal.append(join=...)``)."""
 
-    task: asyncio.Future[list[int]]
+    task: asyncio.Task[list[int]]
     retried: list[Event]
     fresh: list[Event]
     published: bool = False
@@ -397,16 +397,18 @@ class Recorder:
             except IndexError:
                 return taken
 
-    def _join(self, job: _Append) -> list[tuple[Event, str | None]]:
-        """Called by the journal's writer thread just before it commits ``job``: the
-        life-safety events queued meanwhile join that commit instead of waiting for it
-        to end and then making their own."""
-        if self._closing or job.published:
+    def _join(self) -> list[tuple[Event, str | None]]:
+        """Called by the journal's writer thread just before it commits the append in
+        flight: the life-safety events queued meanwhile join that commit instead of
+        waiting for it to end and then making their own."""
+        job = self._inflight
+        if job is None or self._closing or job.published:
             return []
-        taken = self._drain_life()
-        ready = [q for q in taken if q[2] is not None]
-        for item in reversed([q for q in taken if q[2] is None]):
-            self._life.appendleft(item)  # no journal text: left for the next append
+        ready: list[_Queued] = []
+        left: list[_Queued] = []  # no journal text: left for the next append, which makes it
+        for item in self._drain_life():
+            (ready if item[2] is not None else left).append(item)
+        self._life.extendleft(reversed(left))
         job.joined.extend(e for _t, e, _p in ready)
         return [(e, p) for _t, e, p in ready]
 
@@ -520,14 +522,12 @@ class Recorder:
         batch: list[Event],
         payloads: list[str | None],
     ) -> None:
-        job = _Append(asyncio.get_running_loop().create_future(), retry, batch)
         task = asyncio.get_running_loop().create_task(
-            journal.append(
-                [*retry, *batch], [None] * len(retry) + payloads, join=lambda: self._join(job)
-            )
+            journal.append([*retry, *batch], [None] * len(retry) + payloads, join=self._join)
         )
-        job.task = task
         task.add_done_callback(lambda _t: self._wake.set())
+        job = _Append(task, retry, batch)
+        # Set before the task's first step, so before the writer thread can call _join.
         self._inflight = job
         self.batches += 1
         await asyncio.wait({task}, timeout=self.publish_deadline)

@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
-__all__ = ["SqliteFile", "SqliteWriter"]
+__all__ = ["SqliteFile", "SqliteWriter", "write_transaction"]
 
 T = TypeVar("T")
 
@@ -66,6 +67,26 @@ class SqliteWriter:
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=False)
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """``BEGIN IMMEDIATE``, the block, ``COMMIT``: all of it or nothing.
+
+    Whatever the block raises (an SQLite error, or anything else) rolls the transaction
+    back before it propagates, so the connection is never left inside a half-written
+    transaction; the caller turns an ``sqlite3.Error`` into its own error, naming its
+    file and what it was doing.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        raise
 
 
 class _Checkpointer(Protocol):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -240,16 +241,25 @@ async def test_flush_needs_a_running_recorder(journal: Journal, bus: EventBus) -
 # -- hold-ups on the life-safety path: announced early, joined, flushed --------------------
 
 
+@asynccontextmanager
+async def patient_recorder(path: Path, bus: EventBus) -> AsyncIterator[Recorder]:
+    """A recorder whose appends wait (up to 30 s) for a journal held by ``write_lock``,
+    rather than give up on it: the window in which a hold-up is on its way to disk.
+    Ordinary events are appended without waiting for the gap."""
+    async with (
+        Journal(path, busy_timeout=30) as journal,
+        Recorder(journal, bus, publish_deadline=30, ordinary_gap=0) as recorder,
+    ):
+        yield recorder
+
+
 async def test_a_before_journal_subscriber_gets_a_holdup_while_the_journal_writes_it(
     tmp_path: Path, bus: EventBus, seen: EventRecorder
 ) -> None:
     path = tmp_path / "journal.db"
     early = EventRecorder()
     bus.subscribe(Event, early.handle, name="early", before_journal=True)
-    async with (
-        Journal(path, busy_timeout=30) as journal,
-        Recorder(journal, bus, publish_deadline=30) as recorder,
-    ):
+    async with patient_recorder(path, bus) as recorder:
         with write_lock(path):  # the append is stuck until the lock goes
             recorder.emit(holdup(0))
             [got] = await early.wait_for(AlarmSignal, timeout=5)
@@ -273,10 +283,7 @@ async def test_ordinary_events_reach_before_journal_subscribers_after_the_journa
     path = tmp_path / "journal.db"
     early = EventRecorder()
     bus.subscribe(Event, early.handle, name="early", before_journal=True)
-    async with (
-        Journal(path, busy_timeout=30) as journal,
-        Recorder(journal, bus, publish_deadline=30, ordinary_gap=0) as recorder,
-    ):
+    async with patient_recorder(path, bus) as recorder:
         with write_lock(path):
             recorder.emit(motion(0))
             await asyncio.sleep(0.05)
@@ -289,10 +296,7 @@ async def test_a_holdup_joins_the_append_in_flight(
     tmp_path: Path, bus: EventBus, seen: EventRecorder
 ) -> None:
     path = tmp_path / "journal.db"
-    async with (
-        Journal(path, busy_timeout=30) as journal,
-        Recorder(journal, bus, publish_deadline=30, ordinary_gap=0) as recorder,
-    ):
+    async with patient_recorder(path, bus) as recorder:
         with write_lock(path):
             recorder.emit(motion(0))
             await wait_until(lambda: recorder.batches == 1)

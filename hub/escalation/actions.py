@@ -157,23 +157,7 @@ class ReferentActions:
                 raise EscalationConflict(
                     f"escalation {esc.id} is already acknowledged by {esc.acknowledged_by}"
                 )
-            now = self._clock.now()
-            new = dataclasses.replace(
-                esc,
-                status=Status.ACKNOWLEDGED,
-                acknowledged_by=contact.id,
-                acknowledged_at=now,
-                deadline=None,
-                updated_at=now,
-                revision=esc.revision + 1,
-            )
-            updated = dataclasses.replace(record, esc=new, timer=None)
-            deliveries = escalation_deliveries(
-                new, "acknowledged", new.addressed_to, self._contacts, now
-            )
-            await self._commit([updated], deliveries, [EscalationChange("acknowledged", new)])
-            log.info("escalation %s acknowledged by %s", esc.id, contact.id)
-            return new
+            return await self._settle(record, contact, Status.ACKNOWLEDGED)
 
     async def resolve(self, as_contact: Contact, escalation_id: str) -> Escalation:
         """Close the escalation (a referent it was addressed to, or an installer once a
@@ -191,23 +175,27 @@ class ReferentActions:
                 raise EscalationForbidden(
                     "an unacknowledged life-safety escalation is closed by a referent"
                 )
-            now = self._clock.now()
-            new = dataclasses.replace(
-                esc,
-                status=Status.RESOLVED,
-                resolved_by=contact.id,
-                resolved_at=now,
-                deadline=None,
-                updated_at=now,
-                revision=esc.revision + 1,
-            )
-            updated = dataclasses.replace(record, esc=new, timer=None)
-            deliveries = escalation_deliveries(
-                new, "resolved", new.addressed_to, self._contacts, now
-            )
-            await self._commit([updated], deliveries, [EscalationChange("resolved", new)])
-            log.info("escalation %s resolved by %s", esc.id, contact.id)
-            return new
+            return await self._settle(record, contact, Status.RESOLVED)
+
+    async def _settle(self, record: Record, contact: Contact, status: Status) -> Escalation:
+        """Move ``record`` to ``status`` (acknowledged or resolved) by ``contact``: the
+        ladder stops (no deadline), everyone addressed is told, and the change is
+        committed before anything else sees it. Called with the lock held."""
+        now = self._clock.now()
+        esc = record.esc
+        if status is Status.ACKNOWLEDGED:
+            esc = dataclasses.replace(esc, acknowledged_by=contact.id, acknowledged_at=now)
+        else:
+            esc = dataclasses.replace(esc, resolved_by=contact.id, resolved_at=now)
+        new = dataclasses.replace(
+            esc, status=status, deadline=None, updated_at=now, revision=esc.revision + 1
+        )
+        event = status.value  # "acknowledged" or "resolved"
+        updated = dataclasses.replace(record, esc=new, timer=None)
+        deliveries = escalation_deliveries(new, event, new.addressed_to, self._contacts, now)
+        await self._commit([updated], deliveries, [EscalationChange(event, new)])
+        log.info("escalation %s %s by %s", new.id, event, contact.id)
+        return new
 
     async def release_scene(self, as_contact: Contact, escalation_id: str) -> Escalation:
         """Release a preserved scene (a referent it was addressed to, or an installer):

@@ -46,7 +46,7 @@ from typing import Any, Final
 
 from hub.escalation.model import Escalation, Status
 from hub.journal import JournalError, WalCheckpointer, quarantine_file
-from hub.sqlite_writer import SqliteFile, SqliteWriter
+from hub.sqlite_writer import SqliteFile, SqliteWriter, write_transaction
 
 __all__ = [
     "FORMAT_VERSION",
@@ -328,13 +328,9 @@ class Outbox(SqliteFile):
         if conn is None:
             raise OutboxError(self.path, "the outbox is closed")
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            fn(conn)
-            conn.execute("COMMIT")
+            with write_transaction(conn):
+                fn(conn)
         except sqlite3.Error as exc:
-            if conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
             raise self._error(action, exc) from exc
         self._checkpointer.committed(conn, urgent=urgent)
 

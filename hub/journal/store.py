@@ -26,7 +26,6 @@ continue, and ``ecrin journal verify`` keeps reporting the break.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 import threading
@@ -49,7 +48,7 @@ from hub.journal.errors import JournalError, JournalQuarantined, _oserror, _sqli
 from hub.journal.reading import JournalSeal, _anchor, _read_meta
 from hub.journal.rowtimes import _micros, _RowTimes, _stored_micros
 from hub.journal.verify import VerifyResult, _verify_until
-from hub.sqlite_writer import SqliteFile, SqliteWriter
+from hub.sqlite_writer import SqliteFile, SqliteWriter, write_transaction
 
 #: The journal's logger, whichever of its modules logs: installers grep for it.
 log = logging.getLogger("hub.journal")
@@ -267,26 +266,24 @@ class Journal(SqliteFile):
         rows, times, seq, prev = self._rows(self._next_seq, self._prev_hash, events, payloads)
         urgent = any(e.life_safety for e in events)
         try:
-            conn.execute("BEGIN IMMEDIATE")  # may wait for a lock: what comes meanwhile joins
-            _insert(conn, rows)
-            joined = join() if join is not None else ()
-            if joined:
-                more, more_times, seq, prev = self._rows(
-                    seq, prev, [e for e, _p in joined], [p for _e, p in joined]
+            # BEGIN may wait for a lock: what arrives meanwhile joins this transaction.
+            with write_transaction(conn):
+                _insert(conn, rows)
+                joined = join() if join is not None else ()
+                if joined:
+                    more, more_times, seq, prev = self._rows(
+                        seq, prev, [e for e, _p in joined], [p for _e, p in joined]
+                    )
+                    _insert(conn, more)
+                    rows += more
+                    times += more_times
+                    urgent = urgent or any(e.life_safety for e, _p in joined)
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value)"
+                    " VALUES ('last_seq', ?), ('last_hash', ?)",
+                    (str(seq - 1), prev),
                 )
-                _insert(conn, more)
-                rows += more
-                times += more_times
-                urgent = urgent or any(e.life_safety for e, _p in joined)
-            conn.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_seq', ?), ('last_hash', ?)",
-                (str(seq - 1), prev),
-            )
-            conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            if conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
             raise _sqlite_error(self.path, "append failed", exc) from exc
         self._next_seq, self._prev_hash = seq, prev
         self._checkpointer.committed(conn, urgent=urgent)
@@ -325,17 +322,13 @@ class Journal(SqliteFile):
             first_seq = before + 1 if before is not None else lowest
         sealed_at = datetime.now(UTC).isoformat()
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute(
-                "INSERT INTO seals (incident, sealed_at, first_seq, last_seq, hash)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (incident, sealed_at, first_seq, last_seq, last_hash),
-            )
-            conn.execute("COMMIT")
+            with write_transaction(conn):
+                conn.execute(
+                    "INSERT INTO seals (incident, sealed_at, first_seq, last_seq, hash)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (incident, sealed_at, first_seq, last_seq, last_hash),
+                )
         except sqlite3.Error as exc:
-            if conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
             raise _sqlite_error(self.path, "seal failed", exc) from exc
         self._checkpointer.committed(conn)
         return JournalSeal(incident, sealed_at, first_seq, last_seq, last_hash)
