@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import logging
 import re
 import shutil
 import sys
@@ -23,8 +24,11 @@ from typing import TextIO
 from hub.app import Hub
 from hub.config import Config, ConfigError, disabled_plugins, load_config
 from hub.devices import DeviceType
+from hub.heap import freeze_startup_objects
 from hub.logs import RedactingFilter, configure_logging
 from hub.plugins import PluginManager
+
+log = logging.getLogger(__name__)
 
 __all__ = ["main"]
 
@@ -155,6 +159,8 @@ async def _run_hub(
                     watchers.append(asyncio.create_task(print_escalations(hub, out)))
 
             def ready() -> None:
+                frozen = freeze_startup_objects()
+                log.debug("garbage collector: %d start-up objects set aside", frozen)
                 out.write(
                     f"Écrin running for {config.site.name}: {len(hub.supervisors)} devices,"
                     f" journal {hub.journal_path}. Ctrl-C to stop.\n"

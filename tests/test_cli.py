@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -103,6 +104,9 @@ def test_run_stops_cleanly_on_signal_and_never_logs_secrets(tmp_path: Path, sig:
     assert proc.returncode == 0, err
     assert f"stopped ({signal.Signals(sig).name})" in out
     assert "s3cret-Broker-Pass" not in out + err
+    frozen = re.search(r"garbage collector: (\d+) start-up objects set aside", err)
+    assert frozen is not None, err
+    assert int(frozen.group(1)) > 10_000  # modules, plugins, config: the bulk of the heap
     verify = subprocess.run(
         [*ECRIN, "journal", "verify", "--db", str(tmp_path / "journal.db")],
         capture_output=True,
