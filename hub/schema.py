@@ -3,13 +3,14 @@
 Plugins declare the settings their device type takes as a mapping of names to
 ``Setting``; the configuration loader validates each device's settings against it and
 reports every problem with its file, line and key path. It is deliberately tiny (types,
-required, default, choices, bounds) so that a plugin author can read it in one go and
-the loader can point at the exact line of a mistake.
+required, default, choices, bounds, and a check of one's own for what those cannot
+say) so that a plugin author can read it in one go and the loader can point at the
+exact line of a mistake.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,10 @@ class Setting:
         minimum: the lowest allowed number (inclusive).
         maximum: the highest allowed number (inclusive).
         help: one line for the docs and for ``ecrin plugins``.
+        check: called with a value of the right type, once the other rules pass; it
+            returns why the value is refused (reported at the setting's line), or None.
+            For what types and bounds cannot say, such as the form of each item of a
+            list.
     """
 
     type: type
@@ -38,6 +43,7 @@ class Setting:
     minimum: float | None = None
     maximum: float | None = None
     help: str = ""
+    check: Callable[[Any], str | None] | None = None
 
     def describe(self) -> dict[str, Any]:
         """A JSON-able description (used by ``ecrin plugins``)."""
@@ -115,6 +121,10 @@ def validate_settings(
             continue
         if setting.maximum is not None and value > setting.maximum:
             errors.append(SettingError(key, f"{value!r} is above the maximum {setting.maximum}"))
+            continue
+        problem = setting.check(value) if setting.check is not None else None
+        if problem is not None:
+            errors.append(SettingError(key, problem))
             continue
         out[key] = float(value) if setting.type is float else value
     return out, errors

@@ -28,7 +28,7 @@ from hub.config import (
 )
 from hub.devices import Device, DeviceContext, DeviceType, PanelZone
 from hub.plugins import PluginManager
-from hub.schema import Setting
+from hub.schema import Setting, SettingError, validate_settings
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "config"
@@ -898,3 +898,20 @@ def test_a_site_is_valid_exactly_when_every_field_is(
         assert isinstance(result, list)
         assert all(ISSUE_LINE.fullmatch(str(issue)) for issue in result)
         assert all(issue.key_path.startswith("site") for issue in result)
+
+
+def test_a_setting_check_refuses_at_the_setting_with_its_reason() -> None:
+    """``Setting.check``: for what types and bounds cannot say (here: each item)."""
+
+    def all_even(value: list[int]) -> str | None:
+        odd = [n for n in value if n % 2]
+        return f"odd entries: {odd}" if odd else None
+
+    schema = {"pairs": Setting(list, default=[], check=all_even)}
+    values, errors = validate_settings(schema, {"pairs": [2, 4]})
+    assert (values, errors) == ({"pairs": [2, 4]}, [])
+    values, errors = validate_settings(schema, {"pairs": [2, 3, 5]})
+    assert errors == [SettingError("pairs", "odd entries: [3, 5]")]
+    assert "pairs" not in values
+    _values, errors = validate_settings(schema, {"pairs": "2"})  # the type comes first
+    assert errors == [SettingError("pairs", "expected list, got str ('2')")]

@@ -23,7 +23,7 @@ from plugins.panels.devices import (
     It100Panel,
     SiaDc09Receiver,
 )
-from plugins.panels.sia_dc09 import DEFAULT_WINDOW
+from plugins.panels.sia_dc09 import DEFAULT_WINDOW, dc09_accounts_problem
 
 __all__ = ["DEVICE_TYPES", "device_types", "register_device_types", "serial_schema"]
 
@@ -153,6 +153,14 @@ def _dc09_schema() -> Schema:
             default={},
             help="account -> AES key (32/48/64 hex digits or 16/24/32 characters);"
             ' "*" for any account; use !secret',
+        ),
+        "accounts": Setting(
+            list,
+            default=[],
+            check=dc09_accounts_problem,
+            help="the only accounts accepted (quoted, 3-16 hex digits), beside those with"
+            " their own key; a frame from another account is refused with NAK"
+            " (empty, with no per-account key: any account)",
         ),
         "timestamp_past": Setting(
             float,

@@ -42,7 +42,7 @@ from plugins.panels.dsc_it100 import (
     parse_it100_frame,
 )
 from plugins.panels.panel_events import PanelReply
-from plugins.panels.sia_dc09 import DEFAULT_WINDOW, Dc09StreamDecoder
+from plugins.panels.sia_dc09 import DEFAULT_WINDOW, Dc09StreamDecoder, dc09_accepted_accounts
 
 __all__ = [
     "LINE_QUALITY_CODE",
@@ -483,6 +483,11 @@ class SiaDc09Receiver(DecoderCounters):
     Communicators usually connect only to report, so a closed connection is not a lost
     link; silence is, when ``supervision_interval`` is set: every accepted frame, the
     ``NULL`` link tests included, counts as activity.
+
+    With ``accounts`` set (or a key of its own for an account in ``keys``), a frame from
+    any other account is refused with NAK, and each such account is logged once: a
+    flood from one account, or from many, cannot fill the log. Without either, any
+    account is accepted, and the start says so.
     """
 
     decoder: Dc09StreamDecoder
@@ -490,25 +495,36 @@ class SiaDc09Receiver(DecoderCounters):
     protocol = "sia-dc09"
     #: The longest frame kept while waiting for its CR; longer is garbage.
     max_frame = 2048
+    #: Unknown accounts logged one by one; past that many, one line says the rest are
+    #: only counted (a sender making up a new account per frame is a flood too).
+    max_logged_accounts = 32
 
     def __init__(self, ctx: DeviceContext) -> None:
         self.ctx = ctx
         self.log: logging.Logger = ctx.log
         settings = ctx.settings
-        keys = settings.get("keys") or {}
         window = (
             _float(settings, "timestamp_past", DEFAULT_WINDOW[0]),
             _float(settings, "timestamp_future", DEFAULT_WINDOW[1]),
         )
+        # Values may be the configuration's secret strings: keep them as they are, so
+        # that their repr stays hidden wherever the decoder keeps them.
+        keys = {
+            str(k): v if isinstance(v, str) else str(v)
+            for k, v in dict(settings.get("keys") or {}).items()
+        }
+        #: The only accounts accepted (upper-case), or None for any.
+        self.accounts = dc09_accepted_accounts(settings.get("accounts") or (), keys)
         self.decoder = Dc09StreamDecoder(
             ctx.device_id,
-            # Values may be the configuration's secret strings: keep them as they are,
-            # so that their repr stays hidden wherever the decoder keeps them.
-            keys={str(k): v if isinstance(v, str) else str(v) for k, v in dict(keys).items()},
+            keys=keys,
             now=lambda: datetime.now(UTC),
             window=window,
             max_line=self.max_frame,
+            accounts=self.accounts,
         )
+        self._logged_accounts: set[str] = set()
+        self._too_many_accounts = False
         self.health = LinkHealth(
             ctx.device_id, ctx.emit, silence=_float(settings, "supervision_interval", 0.0)
         )
@@ -541,6 +557,11 @@ class SiaDc09Receiver(DecoderCounters):
         """The TCP port actually listened on (useful with ``port: 0`` in tests)."""
         return self.server.port
 
+    @property
+    def unknown_accounts(self) -> int:
+        """Frames refused because their account is not accepted (also in ``rejected``)."""
+        return self.decoder.unknown_accounts
+
     def counters(self) -> PanelCounters:
         """A snapshot of every counter."""
         return PanelCounters(
@@ -557,6 +578,12 @@ class SiaDc09Receiver(DecoderCounters):
         """Start listening; ``OSError`` naming the address when it cannot."""
         await self.server.start()
         self.health.restored()
+        if self.accounts is None:
+            self.log.warning(
+                "%s: accepting frames from any account; list the communicators' accounts"
+                " in the accounts setting (or give each its key in keys) to refuse the others",
+                self.ctx.device_id,
+            )
         return self
 
     async def __aexit__(
@@ -603,6 +630,8 @@ class SiaDc09Receiver(DecoderCounters):
             self.ctx.emit(event)
         for reject in self.decoder.rejects():
             self.log.debug("%s: rejected %r: %s", self.ctx.device_id, reject.raw, reject.reason)
+        for account in self.decoder.refusals():
+            self._log_refusal(account)
         replies = self.decoder.replies()
         for reply in replies:
             kind = _answer_kind(reply)
@@ -618,6 +647,36 @@ class SiaDc09Receiver(DecoderCounters):
             self.log.warning("%s: burst of frames with a bad CRC", self.ctx.device_id)
             self._line_quality(restore=False)
         return replies
+
+    def _log_refusal(self, account: str) -> None:
+        """Log the first frame refused from each account (the others are counted)."""
+        if account in self._logged_accounts:
+            return
+        device = self.ctx.device_id
+        if len(self._logged_accounts) >= self.max_logged_accounts:
+            if not self._too_many_accounts:
+                self._too_many_accounts = True
+                self.log.warning(
+                    "%s: frames from more than %d unknown accounts refused; the next ones"
+                    " are counted (unknown_accounts), not logged",
+                    device,
+                    self.max_logged_accounts,
+                )
+            return
+        self._logged_accounts.add(account)
+        if account:
+            self.log.warning(
+                "%s: refused a frame from unknown account %s with NAK; add it to accounts"
+                " to accept it (its next frames are counted, not logged)",
+                device,
+                account,
+            )
+        else:
+            self.log.warning(
+                "%s: refused a frame naming no account with NAK (the next ones are"
+                " counted, not logged)",
+                device,
+            )
 
     def _line_quality(self, *, restore: bool) -> None:
         self.ctx.emit(

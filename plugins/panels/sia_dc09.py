@@ -18,6 +18,13 @@ receiver's time, which senders use to resynchronise) when the timestamp or the
 encryption is wrong, ``DUH`` when the frame is understood but not supported. A frame
 with a bad CRC gets no answer, so the sender repeats it. Offline decoding
 (``ecrin decode``) skips the window and builds no answers.
+
+A receiver on a network can be told which accounts it serves: a frame from any other
+account (or naming none) is then refused with ``NAK`` and never decoded into events
+(an encrypted one is not even decrypted), so whoever reaches the port cannot inject
+alarm signals under an account the shop does not have. Accounts are compared as the
+frames write them, upper-cased: DC-09 accounts are strings of 3 to 16 hex digits, so
+``0123`` and ``123`` differ.
 """
 
 from __future__ import annotations
@@ -27,10 +34,10 @@ import re
 import secrets
 import string
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -44,6 +51,8 @@ __all__ = [
     "MESSAGE_IDS",
     "PROTOCOL",
     "SIA_CODES",
+    "UNKNOWN_ACCOUNT",
+    "Dc09AccountRefused",
     "Dc09Error",
     "Dc09Header",
     "Dc09Message",
@@ -51,6 +60,8 @@ __all__ = [
     "SiaCode",
     "SiaEvent",
     "adm_cid_payload",
+    "dc09_accepted_accounts",
+    "dc09_accounts_problem",
     "dc09_ack",
     "dc09_crc",
     "dc09_duh",
@@ -71,6 +82,9 @@ MESSAGE_IDS = ("SIA-DCS", "ADM-CID", "NULL")
 
 #: Seconds a live frame's timestamp may lag (first) or lead (second) the hub's clock.
 DEFAULT_WINDOW: tuple[float, float] = (40.0, 20.0)
+
+#: How the reason of a frame refused for its account starts (reports and tests).
+UNKNOWN_ACCOUNT = "unknown account"
 
 _ZERO_IV = bytes(16)
 _TIME_FORMAT = "%H:%M:%S,%m-%d-%Y"
@@ -380,6 +394,72 @@ _HEADER = re.compile(
 _TAIL = re.compile(r"(?P<xdata>(?:\[[^\[\]]*\])*)(?:_(?P<ts>\d{2}:\d{2}:\d{2},\d{2}-\d{2}-\d{4}))?")
 _ADM = re.compile(r"(?P<q>[136])(?P<xyz>\d{3}) (?P<gg>[0-9A-Fa-f]{2}) (?P<ccc>[0-9A-Fa-f]{3})")
 _PRINTABLE = re.compile(r"[ -~]*")
+_ACCOUNT = re.compile(r"[0-9A-Fa-f]{3,16}")
+
+
+# --- accounts -------------------------------------------------------------------------
+
+
+class Dc09AccountRefused(Dc09Error):
+    """A frame refused because the receiver does not serve its account: answered NAK,
+    never decoded into events.
+
+    Attributes:
+        account: the frame's account (upper-case), ``""`` when it names none.
+    """
+
+    def __init__(self, header: Dc09Header) -> None:
+        account = header.account
+        reason = (
+            f"{UNKNOWN_ACCOUNT} {account}: not listed in accounts or keys"
+            if account
+            else f"{UNKNOWN_ACCOUNT}: the frame names none"
+        )
+        super().__init__(reason, response="NAK", header=header)
+        self.account = account
+
+
+def dc09_accepted_accounts(
+    accounts: Iterable[str], keys: Iterable[str] = ()
+) -> frozenset[str] | None:
+    """The accounts a receiver accepts, upper-case, or None when it accepts any.
+
+    Args:
+        accounts: the accounts listed for the receiver.
+        keys: the accounts that have a key (the ``keys`` setting's names): a key of its
+            own lists an account too; the ``"*"`` fallback key lists none.
+
+    Returns:
+        Every listed and keyed account; None when there is none of either, which is how
+        a receiver without the setting has always behaved.
+    """
+    listed = {str(a).upper() for a in accounts} | {str(k).upper() for k in keys if k != "*"}
+    listed.discard("")
+    return frozenset(listed) or None
+
+
+def dc09_accounts_problem(value: list[Any]) -> str | None:
+    """Why the ``accounts`` setting is refused, naming the first bad entry (None: it
+    is a list of accounts, each 3 to 16 hex digits written as a string).
+
+    A string, because YAML reads ``1234`` as a number and ``0123`` as the octal number
+    83: the account an installer meant would be lost without a trace.
+    """
+    for n, item in enumerate(value, start=1):
+        if not isinstance(item, str):
+            return (
+                f"entry {n} ({item!r}) is not quoted: write each account in quotes"
+                " (YAML reads 0123 as the number 83)"
+            )
+        if _ACCOUNT.fullmatch(item) is None:
+            return f"entry {n} ({item!r}) is not an account: 3 to 16 hex digits"
+    return None
+
+
+def _check_account(header: Dc09Header, accounts: Collection[str] | None) -> None:
+    """Refuse the frame unless the receiver serves its account (None: any account)."""
+    if accounts is not None and (not header.account or header.account not in accounts):
+        raise Dc09AccountRefused(header)
 
 
 def dc09_key_candidates(text: str) -> list[tuple[str, bytes]]:
@@ -484,6 +564,7 @@ def parse_dc09(
     keys: Mapping[str, str] | None = None,
     now: Callable[[], datetime] | None = None,
     window: tuple[float, float] = DEFAULT_WINDOW,
+    accounts: Collection[str] | None = None,
 ) -> Dc09Message:
     """Check and decode one frame (LF and CR optional).
 
@@ -494,8 +575,11 @@ def parse_dc09(
         now: the clock for the timestamp window (live reception); None skips the
             check (offline decoding).
         window: seconds the timestamp may lag and lead ``now()``.
+        accounts: the only accounts accepted, upper-case (``dc09_accepted_accounts``);
+            None accepts any account.
 
     Raises:
+        Dc09AccountRefused: the frame's account is not in ``accounts`` (NAK).
         Dc09Error: with the reason and the answer due (NAK, DUH or none).
     """
     text = frame.decode("latin-1").lstrip("\n").rstrip("\r")
@@ -523,6 +607,8 @@ def parse_dc09(
         raise Dc09Error(
             f"message ID {header.message_id} is not supported", response="DUH", header=header
         )
+    if header.account or header.encrypted:
+        _check_account(header, accounts)  # before decrypting or reading the data
     convention, key = "", None
     content = match["rest"]
     if header.encrypted:
@@ -542,6 +628,7 @@ def parse_dc09(
             header.line,
             account,
         )
+    _check_account(header, accounts)  # a plain frame may name it in its data block only
     if now is not None:
         _check_time(timestamp, header, now(), window)
     sia_events: tuple[SiaEvent, ...] = ()
@@ -763,6 +850,9 @@ def encode_dc09(
 
 _RESYNC = re.compile(r'[0-9A-Fa-f]{8}"\*?(?:SIA-DCS|ADM-CID|NULL)"')
 
+#: Refused accounts kept for ``refusals()`` when the caller does not collect them.
+_MAX_PENDING_REFUSALS = 500
+
 
 class Dc09StreamDecoder(LineDecoder):
     """Decode DC-09 frames from a byte stream and queue the answers.
@@ -771,9 +861,12 @@ class Dc09StreamDecoder(LineDecoder):
     ``replies()``. Offline (``now`` None): no window, no answers.
 
     Attributes:
+        accounts: the only accounts accepted (upper-case), or None for any.
         duplicates: repeated frames (same account, sequence and content: the sender
             did not get the ACK) answered again but not turned into events twice.
         length_mismatches: frames accepted whose LEN did not match (CRC good).
+        unknown_accounts: frames refused because their account is not in
+            ``accounts`` (also counted as rejected, with an ``unknown account`` reason).
     """
 
     protocol = PROTOCOL
@@ -787,6 +880,7 @@ class Dc09StreamDecoder(LineDecoder):
         window: tuple[float, float] = DEFAULT_WINDOW,
         max_line: int = 2048,
         remember: int = 32,
+        accounts: Iterable[str] | None = None,
     ) -> None:
         """Create a decoder.
 
@@ -797,25 +891,39 @@ class Dc09StreamDecoder(LineDecoder):
             window: the timestamp window, seconds (lag, lead).
             max_line: longer frames are garbage.
             remember: how many recent frames to remember to spot repeats.
+            accounts: the only accounts accepted, any case (``dc09_accepted_accounts``
+                adds those that have a key); None accepts any account.
         """
         super().__init__(device, max_line=max_line)
         self._keys = {k.upper(): v for k, v in (keys or {}).items()}
         self._now = now
         self._window = window
+        self.accounts = None if accounts is None else frozenset(a.upper() for a in accounts)
         self._replies: list[bytes] = []
+        self._refused: deque[str] = deque(maxlen=_MAX_PENDING_REFUSALS)
         self._recent: deque[tuple[str, ...]] = deque(maxlen=remember)
         self.duplicates = 0
         self.length_mismatches = 0
+        self.unknown_accounts = 0
 
     def replies(self) -> list[bytes]:
         """Return and clear the answers due, in frame order (live mode only)."""
         out, self._replies = self._replies, []
         return out
 
+    def refusals(self) -> list[str]:
+        """Return and clear the accounts of the frames refused since the previous call,
+        in frame order (``""`` for a frame naming none), for the device to report."""
+        out = list(self._refused)
+        self._refused.clear()
+        return out
+
     def _decode_line(self, line: Line) -> list[Event]:
         text = line.data.decode("latin-1")
         try:
             return self._accept(self._parse(line.data))
+        except Dc09AccountRefused as refused:
+            return self._refuse(line, refused)
         except Dc09Error as exc:
             error = exc
         for match in _RESYNC.finditer(text, 1):
@@ -832,7 +940,15 @@ class Dc09StreamDecoder(LineDecoder):
         return []
 
     def _parse(self, data: bytes) -> Dc09Message:
-        return parse_dc09(data, self._keys, self._now, self._window)
+        return parse_dc09(data, self._keys, self._now, self._window, self.accounts)
+
+    def _refuse(self, line: Line, refused: Dc09AccountRefused) -> list[Event]:
+        """A whole frame from an account not served: counted, answered, no events."""
+        self.unknown_accounts += 1
+        self._refused.append(refused.account)
+        self._reject(line.data, refused.reason)
+        self._answer_error(refused)
+        return []
 
     def _accept(self, msg: Dc09Message) -> list[Event]:
         if not msg.length_ok:

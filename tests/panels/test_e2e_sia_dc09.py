@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hub.events import AlarmKind, AlarmSignal, LinkLost, LinkRestored
+import plugins.panels
+from hub.app import Hub
+from hub.config import load_config
+from hub.events import AlarmKind, AlarmSignal, Event, LinkLost, LinkRestored
+from hub.journal import read_entries
+from hub.plugins import PluginManager
 from plugins.panels.devices import LINE_QUALITY_CODE
 from plugins.panels.panel_events import LinkTest
 from plugins.panels.simulators import Dc09Simulator
+from tests.conftest import EventRecorder
+from tests.escalation.support import wait_until
+from tests.test_config import SITE
 from tests.transports.sink import EventSink
 
 HEX_KEY = "000102030405060708090A0B0C0D0E0F"
@@ -181,3 +191,126 @@ async def test_a_port_in_use_is_a_clear_oserror(
         with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1:{receiver.port}"):
             async with second:
                 pass
+
+
+def is_nak_with_the_receivers_time(raw: bytes) -> bool:
+    """A NAK as DC-09 builds it: no sequence, no account, the receiver's timestamp."""
+    body = raw.strip(b"\r\n")[8:].decode("ascii")
+    head, _, stamp = body.partition("]_")
+    return head == '"NAK"0000R0L0A0[' and len(stamp) == len("17:30:00,12-24-2024")
+
+
+async def test_an_unknown_account_gets_nak_and_no_event_then_a_known_one_goes_through(
+    build_device: Any, running: Any, sink: EventSink
+) -> None:
+    settings = {"host": "127.0.0.1", "port": 0, "accounts": ["1234"]}
+    device = build_device("sia-dc09", settings, device_id="recepteur")
+    async with running(device):
+        async with Dc09Simulator("127.0.0.1", device.port, account="9999") as intruder:
+            refused = await intruder.holdup(zone=3)
+            refused_null = await intruder.link_test()
+        # The device emits before it answers: anything the frames raised is in the sink.
+        assert sink.events == []
+        async with Dc09Simulator("127.0.0.1", device.port, account="1234") as panel:
+            accepted = await panel.holdup(zone=3)
+            (signal,) = await sink.wait_for(AlarmSignal)
+    assert (refused.kind, refused.crc_ok, refused.sequence) == ("NAK", True, "0000")
+    assert is_nak_with_the_receivers_time(refused.raw)
+    assert refused_null.kind == "NAK"  # a link test from it is no proof of a live link
+    assert (accepted.kind, accepted.sequence) == ("ACK", "0001")
+    assert accepted.raw.endswith(b'"ACK"0001L0#1234[]\r')
+    assert (signal.kind, signal.panel_zone, signal.code) == (AlarmKind.HOLDUP, 3, "HA")
+    assert b"#1234" in signal.raw
+    assert len(sink.events) == 1
+    assert device.unknown_accounts == 2
+    assert device.answers == {"ACK": 1, "NAK": 2, "DUH": 0}
+    assert (device.rejected, device.bad_checksum) == (2, 0)
+
+
+async def test_an_unknown_accounts_link_test_does_not_restore_a_silent_link(
+    build_device: Any, running: Any, sink: EventSink
+) -> None:
+    settings = {"host": "127.0.0.1", "port": 0, "accounts": ["1234"], "supervision_interval": 0.3}
+    device = build_device("sia-dc09", settings)
+    async with running(device):
+        await sink.wait_for(LinkLost)
+        async with Dc09Simulator("127.0.0.1", device.port, account="9999") as intruder:
+            assert (await intruder.link_test()).kind == "NAK"
+        assert not sink.of_type(LinkRestored)
+        async with Dc09Simulator("127.0.0.1", device.port, account="1234") as panel:
+            assert (await panel.link_test()).kind == "ACK"
+        await sink.wait_for(LinkRestored)
+    assert [t.account for t in sink.of_type(LinkTest)] == ["1234"]
+
+
+#: The shop's receiver, after the ``site:`` and ``zones:`` of the configuration tests.
+RECEIVER = """\
+devices:
+  - id: transmetteur
+    type: sia-dc09
+    settings:
+      host: 127.0.0.1
+      port: {port}
+      accounts: ["4f21"]   # lower case here, upper case in the frames
+    zones:
+      3: {{zone: comptoir, type: holdup}}
+journal: {{path: journal.db}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def connect(port: int, account: str) -> Dc09Simulator:
+    """Connect once the hub's receiver listens (it starts in the background)."""
+    sim = Dc09Simulator("127.0.0.1", port, account=account)
+    async with asyncio.timeout(5):
+        while True:
+            try:
+                await sim.connect()
+            except OSError:
+                await asyncio.sleep(0.02)
+            else:
+                return sim
+
+
+async def test_the_hub_journals_only_the_known_accounts_frames(tmp_path: Path) -> None:
+    """The whole path: the YAML file with ``accounts``, the hub, its bus and journal."""
+    port = free_port()
+    path = tmp_path / "shop.yaml"
+    path.write_text(SITE + RECEIVER.format(port=port), encoding="utf-8")
+    manager = PluginManager()
+    manager.register(plugins.panels, "panels")
+    config = load_config(path, manager.device_types())
+    on_bus = EventRecorder()
+    async with Hub(config, manager, serve_http=False) as hub:
+        hub.bus.subscribe(Event, on_bus.handle)
+        intruder = await connect(port, "9999")
+        try:
+            refused = await intruder.holdup(zone=3)
+        finally:
+            await intruder.close()
+        panel = await connect(port, "4F21")
+        try:
+            accepted = await panel.holdup(zone=3)
+        finally:
+            await panel.close()
+        (signal,) = await on_bus.wait_for(AlarmSignal)
+        await wait_until(
+            lambda: any(e.type == "AlarmSignal" for e in read_entries(hub.journal_path))
+        )
+    assert (refused.kind, accepted.kind) == ("NAK", "ACK")
+    assert is_nak_with_the_receivers_time(refused.raw)
+    assert (signal.device, signal.zone, signal.kind) == (
+        "transmetteur",
+        "comptoir",
+        AlarmKind.HOLDUP,
+    )
+    assert b"#4F21" in signal.raw
+    journaled = [e.event() for e in read_entries(hub.journal_path) if e.type == "AlarmSignal"]
+    assert journaled == [signal]
+    assert not [e for e in on_bus.events if b"9999" in getattr(e, "raw", b"")]

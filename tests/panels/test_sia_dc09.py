@@ -1,19 +1,30 @@
-"""SIA DC-09: CRC, frames, SIA and ADM-CID data, encryption, time window, answers."""
+"""SIA DC-09: CRC, frames, SIA and ADM-CID data, encryption, time window, answers, and
+the accounts a receiver serves."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from hub.config import load_config
+from hub.config.issues import ConfigError
+from hub.devices import DeviceType
 from hub.events import AlarmKind, AlarmSignal, Event
+from hub.schema import validate_settings
 from plugins.panels.panel_events import LinkTest
 from plugins.panels.sia_dc09 import (
     SIA_CODES,
+    Dc09AccountRefused,
     Dc09Error,
     Dc09StreamDecoder,
     adm_cid_payload,
+    dc09_accepted_accounts,
     dc09_ack,
     dc09_crc,
     dc09_duh,
@@ -25,6 +36,7 @@ from plugins.panels.sia_dc09 import (
     parse_sia_payload,
     sia_payload,
 )
+from tests.test_config import SITE
 
 K = AlarmKind
 T0 = datetime(2024, 12, 24, 17, 30, 0, tzinfo=UTC)
@@ -481,3 +493,289 @@ def test_keys_are_matched_whatever_the_case() -> None:
     decoder = Dc09StreamDecoder("rx", keys={"beef": TEXT_KEY})
     frame = encode_dc09("SIA-DCS", 1, "BEEF", "NBA01", key=TEXT_KEY.encode(), timestamp=T0)
     assert len(decoder.feed(frame)) == 1
+
+
+# --- accounts ---------------------------------------------------------------------------
+
+NAK_AT_T0 = wrapped('"NAK"0000R0L0A0[]_17:30:00,12-24-2024')
+
+
+def holdup_from(account: str, sequence: int = 1, **extra: Any) -> bytes:
+    return encode_dc09("SIA-DCS", sequence, account, "Nri1/HA01", timestamp=T0, **extra)
+
+
+def test_accepted_accounts_are_the_listed_and_the_keyed_ones() -> None:
+    assert dc09_accepted_accounts(["4f21", "0123"]) == {"4F21", "0123"}
+    keys = {"beef": TEXT_KEY, "*": HEX_KEY}
+    assert dc09_accepted_accounts(["4F21"], keys) == {"4F21", "BEEF"}
+    assert dc09_accepted_accounts([], keys) == {"BEEF"}
+    # Nothing listed and no key of its own: any account, as before the setting existed.
+    assert dc09_accepted_accounts([], {"*": HEX_KEY}) is None
+    assert dc09_accepted_accounts([]) is None
+
+
+def test_a_listed_account_is_accepted() -> None:
+    decoder = Dc09StreamDecoder("rx", now=clock, accounts=["1234"])
+    (signal,) = decoder.feed(holdup_from("1234"))
+    assert (signal.kind, signal.panel_zone) == (K.HOLDUP, 1)  # type: ignore[attr-defined]
+    assert decoder.replies() == [wrapped('"ACK"0001L0#1234[]')]
+    assert (decoder.unknown_accounts, decoder.stats.rejected) == (0, 0)
+    assert decoder.refusals() == []
+
+
+def test_an_unlisted_account_is_refused_with_nak_and_no_event() -> None:
+    frame = holdup_from("9999")
+    assert Dc09StreamDecoder("rx", now=clock).feed(frame)  # accepted without the setting
+    decoder = Dc09StreamDecoder("rx", now=clock, accounts=["1234"])
+    assert decoder.feed(frame) == []
+    assert decoder.replies() == [NAK_AT_T0]
+    assert [r.reason for r in decoder.rejects()] == [
+        "unknown account 9999: not listed in accounts or keys"
+    ]
+    assert (decoder.unknown_accounts, decoder.stats.rejected, decoder.stats.bad_checksum) == (
+        1,
+        1,
+        0,
+    )
+    assert decoder.stats.events == 0
+    assert decoder.refusals() == ["9999"]
+    assert decoder.refusals() == []
+
+
+def test_a_frame_naming_no_account_is_refused() -> None:
+    frame = wrapped('"SIA-DCS"0001L0[Nri1/HA01]_17:30:00,12-24-2024')
+    assert parse_dc09(frame, now=clock).sia_events  # readable, and accepted without the setting
+    decoder = Dc09StreamDecoder("rx", now=clock, accounts=["1234"])
+    assert decoder.feed(frame) == []
+    assert decoder.replies() == [NAK_AT_T0]
+    assert [r.reason for r in decoder.rejects()] == ["unknown account: the frame names none"]
+    assert decoder.refusals() == [""]
+    assert decoder.unknown_accounts == 1
+
+
+def test_the_account_of_the_data_block_counts_when_the_header_has_none() -> None:
+    decoder = Dc09StreamDecoder("rx", now=clock, accounts=["1234"])
+    listed = wrapped('"SIA-DCS"0001L0[#1234|Nri1/HA01]_17:30:00,12-24-2024')
+    unlisted = wrapped('"SIA-DCS"0002L0[#9999|Nri1/HA01]_17:30:00,12-24-2024')
+    assert len(decoder.feed(listed + unlisted)) == 1
+    assert [r[9:14] for r in decoder.replies()] == [b'"ACK"', b'"NAK"']
+    assert decoder.refusals() == ["9999"]
+
+
+def test_a_keyed_account_is_listed() -> None:
+    keys = {"beef": TEXT_KEY}
+    decoder = Dc09StreamDecoder(
+        "rx", keys=keys, now=clock, accounts=dc09_accepted_accounts([], keys)
+    )
+    encrypted = holdup_from("BEEF", key=TEXT_KEY.encode())
+    assert len(decoder.feed(encrypted)) == 1
+    assert decoder.feed(holdup_from("1234", 2)) == []
+    replies = decoder.replies()
+    assert replies[0][9:15] == b'"*ACK"'
+    assert replies[1:] == [NAK_AT_T0]
+    assert decoder.refusals() == ["1234"]
+
+
+def test_an_unlisted_encrypted_frame_is_refused_before_it_is_decrypted() -> None:
+    # The fallback key would decrypt it, and without a key it would be "no key
+    # configured": either way the reason given is the account.
+    frame = holdup_from("BEEF", key=bytes.fromhex(HEX_KEY))
+    for keys in ({"*": HEX_KEY}, None):
+        with pytest.raises(Dc09AccountRefused) as err:
+            parse_dc09(frame, keys=keys, now=clock, accounts={"1234"})
+        assert (err.value.account, err.value.response) == ("BEEF", "NAK")
+        assert err.value.reason.startswith("unknown account BEEF")
+    assert parse_dc09(frame, keys={"*": HEX_KEY}, now=clock).header.account == "BEEF"
+
+
+def test_accounts_match_whatever_the_case_but_leading_zeros_count() -> None:
+    decoder = Dc09StreamDecoder("rx", now=clock, accounts=["4f21", "0123"])
+    events = decoder.feed(holdup_from("4F21", 1) + holdup_from("4f21", 2) + holdup_from("0123", 3))
+    assert len(events) == 3
+    assert decoder.feed(holdup_from("123", 4) + holdup_from("00123", 5)) == []
+    assert decoder.refusals() == ["123", "00123"]
+
+
+def test_the_message_id_and_the_crc_are_checked_before_the_account() -> None:
+    with pytest.raises(Dc09Error) as err:
+        parse_dc09(wrapped('"ACR-SL"0005L0#9999[#9999|X]'), accounts={"1234"})
+    assert (type(err.value), err.value.response) == (Dc09Error, "DUH")
+    bad = bytearray(holdup_from("9999"))
+    bad[-3] ^= 0x01
+    with pytest.raises(Dc09Error) as err:
+        parse_dc09(bytes(bad), accounts={"1234"})
+    assert (type(err.value), err.value.response, err.value.crc) == (Dc09Error, None, True)
+
+
+def test_every_refused_frame_is_counted_and_answered() -> None:
+    decoder = Dc09StreamDecoder("rx", now=clock, accounts=["1234"])
+    frame = holdup_from("9999")
+    for _ in range(3):
+        assert decoder.feed(frame) == []
+    assert decoder.replies() == [NAK_AT_T0] * 3
+    assert (decoder.unknown_accounts, decoder.stats.rejected, decoder.duplicates) == (3, 3, 0)
+    assert decoder.refusals() == ["9999"] * 3
+
+
+def test_offline_decoding_refuses_but_builds_no_answer() -> None:
+    decoder = Dc09StreamDecoder("rx", accounts=["1234"])
+    assert decoder.feed(holdup_from("9999")) == []
+    assert decoder.replies() == []
+    assert decoder.unknown_accounts == 1
+
+
+# --- the receiver device's accounts (settings, log) ----------------------------------------
+
+
+@pytest.fixture
+def dc09_schema(panel_types: dict[str, DeviceType]) -> Any:
+    return panel_types["sia-dc09"].schema
+
+
+@pytest.mark.parametrize("accounts", [[], ["1234"], ["4f21", "0123", "ABCDEF0123456789"], ["abc"]])
+def test_accounts_setting_accepts_lists_of_accounts(dc09_schema: Any, accounts: Any) -> None:
+    values, errors = validate_settings(dc09_schema, {"port": 12128, "accounts": accounts})
+    assert errors == []
+    assert values["accounts"] == accounts
+
+
+def test_accounts_setting_defaults_to_none_listed(dc09_schema: Any) -> None:
+    values, errors = validate_settings(dc09_schema, {"port": 12128})
+    assert errors == []
+    assert values["accounts"] == []
+
+
+@pytest.mark.parametrize(
+    ("accounts", "reason"),
+    [
+        # YAML's number: a leading zero would have been lost (or read as octal)
+        ([1234], "entry 1 (1234) is not quoted: write each account in quotes"),
+        (["12"], "entry 1 ('12') is not an account: 3 to 16 hex digits"),
+        (["1234", "ABCDEF01234567890"], "entry 2 ('ABCDEF01234567890') is not an account"),
+        (["12G4"], "entry 1 ('12G4') is not an account"),
+        (["*"], "entry 1 ('*') is not an account"),
+        ([""], "entry 1 ('') is not an account"),
+        ("1234", "expected list, got str ('1234')"),
+        ({"1234": "x"}, "expected list, got dict"),
+    ],
+)
+def test_accounts_setting_refuses_what_is_not_a_list_of_accounts(
+    dc09_schema: Any, accounts: Any, reason: str
+) -> None:
+    _values, errors = validate_settings(dc09_schema, {"port": 12128, "accounts": accounts})
+    assert [e.key for e in errors] == ["accounts"]
+    assert errors[0].reason.startswith(reason)
+
+
+#: A shop whose receiver lists the accounts put in for ``%s``, on line 14 of the file.
+SHOP = (
+    SITE
+    + """\
+devices:
+  - id: transmetteur
+    type: sia-dc09
+    settings:
+      port: 12128
+      accounts: %s
+"""
+)
+
+
+def test_a_bad_account_in_the_configuration_names_file_and_line(
+    tmp_path: Path, panel_types: dict[str, DeviceType]
+) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text(SHOP % '["4F21", 0123]', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, panel_types)
+    assert [str(issue) for issue in caught.value.issues] == [
+        f"{path}:14:17: devices[0].settings.accounts: entry 2 (83) is not quoted: write"
+        " each account in quotes (YAML reads 0123 as the number 83)"
+    ]
+    path.write_text(SHOP % '["4f21", "0123"]', encoding="utf-8")
+    (device,) = load_config(path, panel_types).devices
+    assert device.settings["accounts"] == ["4f21", "0123"]
+
+
+Build = Callable[..., Any]
+
+
+def refusal_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+
+
+def test_the_receiver_refuses_unknown_accounts_and_logs_each_once(
+    build_device: Build, caplog: pytest.LogCaptureFixture
+) -> None:
+    device = build_device(
+        "sia-dc09",
+        {"port": 0, "accounts": ["1234"], "keys": {"beef": TEXT_KEY, "*": HEX_KEY}},
+        device_id="rx",
+    )
+    assert device.accounts == {"1234", "BEEF"}
+    no_account = wrapped('"SIA-DCS"0009L0[Nri1/HA01]')
+    caplog.set_level(logging.WARNING, logger="ecrin.device.rx")
+    for frame in [encode_dc09("SIA-DCS", n, "9999", "NHA01") for n in range(1, 6)] + [
+        encode_dc09("SIA-DCS", 6, "8888", "NHA01"),
+        encode_dc09("SIA-DCS", 7, "8888", "NHA01"),
+        no_account,
+        no_account,
+    ]:
+        (reply,) = device.feed(frame)
+        assert reply[9:14] == b'"NAK"'
+    assert device.unknown_accounts == 9
+    assert (device.rejected, device.bad_checksum, device.events) == (9, 0, 0)
+    assert device.answers == {"ACK": 0, "NAK": 9, "DUH": 0}
+    assert refusal_lines(caplog) == [
+        "rx: refused a frame from unknown account 9999 with NAK; add it to accounts to"
+        " accept it (its next frames are counted, not logged)",
+        "rx: refused a frame from unknown account 8888 with NAK; add it to accounts to"
+        " accept it (its next frames are counted, not logged)",
+        "rx: refused a frame naming no account with NAK (the next ones are counted, not logged)",
+    ]
+    (ack,) = device.feed(encode_dc09("SIA-DCS", 8, "1234", "NHA01"))
+    assert ack == wrapped('"ACK"0008L0#1234[]')
+    assert device.events == 1
+
+
+def test_a_flood_of_made_up_accounts_stops_being_logged(
+    build_device: Build, caplog: pytest.LogCaptureFixture
+) -> None:
+    device = build_device("sia-dc09", {"port": 0, "accounts": ["1234"]}, device_id="rx")
+    device.max_logged_accounts = 3
+    caplog.set_level(logging.WARNING, logger="ecrin.device.rx")
+    for n in range(1, 101):
+        device.feed(encode_dc09("SIA-DCS", n, f"{n:04X}0", "NHA01"))
+    lines = refusal_lines(caplog)
+    assert [line.split(" with NAK")[0] for line in lines[:3]] == [
+        f"rx: refused a frame from unknown account {n:04X}0" for n in (1, 2, 3)
+    ]
+    assert lines[3:] == [
+        "rx: frames from more than 3 unknown accounts refused; the next ones are counted"
+        " (unknown_accounts), not logged"
+    ]
+    assert device.unknown_accounts == 100
+
+
+@pytest.mark.parametrize(
+    ("settings", "warned"),
+    [
+        ({}, True),
+        ({"keys": {"*": HEX_KEY}}, True),
+        ({"accounts": ["1234"]}, False),
+        ({"keys": {"1234": HEX_KEY}}, False),
+    ],
+)
+async def test_the_start_warns_when_any_account_is_accepted(
+    build_device: Build, caplog: pytest.LogCaptureFixture, settings: Any, warned: bool
+) -> None:
+    device = build_device("sia-dc09", {"host": "127.0.0.1", "port": 0, **settings}, "rx")
+    caplog.set_level(logging.WARNING, logger="ecrin.device.rx")
+    async with device:
+        pass
+    expected = (
+        "rx: accepting frames from any account; list the communicators' accounts in the"
+        " accounts setting (or give each its key in keys) to refuse the others"
+    )
+    assert [r.getMessage() for r in caplog.records] == ([expected] if warned else [])
+    assert (device.accounts is None) is warned
