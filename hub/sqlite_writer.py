@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
-__all__ = ["SqliteFile", "SqliteWriter", "write_transaction"]
+__all__ = ["SqliteFile", "SqliteWriter", "create_schema", "write_transaction"]
 
 T = TypeVar("T")
 
@@ -87,6 +87,16 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
         raise
+
+
+def create_schema(conn: sqlite3.Connection, schema: str, created: str) -> None:
+    """Give a fresh file its tables and its ``meta`` row ``created`` (an ISO time), in
+    one transaction: a file is either empty or whole. ``schema`` must create ``meta``
+    (``key``, ``value``), as the journal's and the outbox's do."""
+    conn.executescript(
+        f"BEGIN IMMEDIATE;{schema}"
+        f"INSERT INTO meta (key, value) VALUES ('created', '{created}');COMMIT;"
+    )
 
 
 class _Checkpointer(Protocol):

@@ -263,8 +263,11 @@ async def test_announce_without_before_journal_subscribers_keeps_nothing(bus: Ev
     holdup = signal(AlarmKind.HOLDUP)
     bus.announce(holdup)
     await asyncio.wait_for(bus.journaled(holdup), 1)
+    assert late.events == []  # an ordinary subscriber waits for the publish
     bus.publish(holdup)
     await late.wait_for(AlarmSignal)
+    await bus.drain()
+    assert late.events == [holdup]
 
 
 async def test_closing_the_bus_releases_whoever_waits_for_the_journal() -> None:
@@ -274,6 +277,7 @@ async def test_closing_the_bus_releases_whoever_waits_for_the_journal() -> None:
     holdup = signal(AlarmKind.HOLDUP)
     bus.announce(holdup)
     waiting = asyncio.ensure_future(bus.journaled(holdup))
-    await asyncio.sleep(0)
+    await asyncio.sleep(0.01)
+    assert not waiting.done()  # nothing published: it waits
     await bus.close()
     await asyncio.wait_for(waiting, 1)

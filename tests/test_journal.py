@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -541,6 +542,37 @@ def test_canonical_payload_is_sorted_compact_ascii() -> None:
     data = json.loads(text)
     assert list(data) == sorted(data)
     assert data["text"] == "Désarmé"
+
+
+_ENCODED: list[str] = []
+
+
+class CountedSignal(AlarmSignal):
+    """An alarm signal that notes each time its journal text is made."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        _ENCODED.append(self.device)
+        return AlarmSignal.to_dict(self)
+
+
+def test_a_life_safety_events_text_is_made_once() -> None:
+    """The recorder makes a hold-up's text as it arrives; the escalation engine asks
+    again on the hold-up's path and must not pay for the encoding twice."""
+    made = _ENCODED
+    made.clear()
+    holdup = CountedSignal(time=T0, device="caisse", kind=AlarmKind.HOLDUP, zone="counter")
+    twin = CountedSignal(time=T0, device="caisse", kind=AlarmKind.HOLDUP, zone="counter")
+    first = canonical_payload(holdup)
+    assert canonical_payload(holdup) is first
+    assert made == ["caisse"]
+    assert canonical_payload(twin) == first  # an equal event, another object: its own
+    assert made == ["caisse", "caisse"]
+    burglary = CountedSignal(time=T0, device="vitrine", kind=AlarmKind.BURGLARY)
+    assert canonical_payload(burglary) == canonical_payload(burglary)
+    assert made[2:] == ["vitrine", "vitrine"]  # ordinary events are not kept
+    assert json.loads(first)["type"] == "CountedSignal"
 
 
 # -- the seal index ------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from typing import Any, Final
 
 from hub.escalation.model import Escalation, Status
 from hub.journal import JournalError, WalCheckpointer, quarantine_file
-from hub.sqlite_writer import SqliteFile, SqliteWriter, write_transaction
+from hub.sqlite_writer import SqliteFile, SqliteWriter, create_schema, write_transaction
 
 __all__ = [
     "FORMAT_VERSION",
@@ -371,24 +371,15 @@ class Outbox(SqliteFile):
         except OSError as exc:
             raise OutboxError(path, f"cannot create its directory: {exc.strerror}") from exc
         try:
-            conn = sqlite3.connect(
-                path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
-            )
+            conn = WalCheckpointer.connect(path, self.busy_timeout)
         except sqlite3.Error as exc:
             raise self._error("cannot open", exc) from exc
         try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
-            WalCheckpointer.take_over(conn)
             tables = {
                 str(n) for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }
             if not tables:
-                created = datetime.now(UTC).isoformat()
-                conn.executescript(
-                    f"BEGIN IMMEDIATE;{_SCHEMA}"
-                    f"INSERT INTO meta (key, value) VALUES ('created', '{created}');COMMIT;"
-                )
+                create_schema(conn, _SCHEMA, datetime.now(UTC).isoformat())
             elif not {"meta", "escalations", "deliveries"} <= tables:
                 raise OutboxError(
                     path, f"not an Écrin outbox (tables: {', '.join(sorted(tables))})", corrupt=True

@@ -93,10 +93,31 @@ def _json_fallback(value: Any) -> str:
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_json_fallback)
 
 
+#: The text of the last life-safety events, by identity (the event is kept, so an id
+#: is never mistaken). The recorder makes a hold-up's text when it arrives and the
+#: escalation engine needs the same text a moment later, on the hold-up's path, to
+#: identify the signal; ordinary events, thousands a second, are not kept.
+_LIFE_SAFETY_TEXTS: dict[int, tuple[Event, str]] = {}
+_LIFE_SAFETY_KEPT = 256
+
+
 def canonical_payload(event: Event) -> str:
     """The exact text stored and hashed for ``event``: sorted keys, no spaces, ASCII
-    (what ``json.dumps(..., sort_keys=True, separators=(",", ":"))`` gives)."""
-    return _CANONICAL.encode(event.to_dict())
+    (what ``json.dumps(..., sort_keys=True, separators=(",", ":"))`` gives).
+
+    A life-safety event's text is made once (events are immutable): later calls for
+    the same event return it.
+    """
+    if not event.life_safety:
+        return _CANONICAL.encode(event.to_dict())
+    kept = _LIFE_SAFETY_TEXTS.get(id(event))
+    if kept is not None and kept[0] is event:
+        return kept[1]
+    text = _CANONICAL.encode(event.to_dict())
+    if len(_LIFE_SAFETY_TEXTS) >= _LIFE_SAFETY_KEPT:
+        _LIFE_SAFETY_TEXTS.clear()  # a bound, not an order: a miss only costs the encoding
+    _LIFE_SAFETY_TEXTS[id(event)] = (event, text)
+    return text
 
 
 def _insert(conn: sqlite3.Connection, rows: Sequence[_Row]) -> None:

@@ -26,10 +26,10 @@ class WalCheckpointer:
     that commit also writes the pages back and syncs the database file, ten
     milliseconds or more on a loaded disk, and whatever waits for the commit (a
     hold-up being journaled, an escalation before its webhook) waits for that too. A
-    writer that uses this checkpointer turns it off on its own connection
-    (``PRAGMA wal_autocheckpoint = 0``) and calls ``committed`` after its commits; at
-    most every ``interval`` seconds, a ``PASSIVE`` checkpoint (one that never blocks
-    the writer) then runs on a second connection in this checkpointer's thread. It is
+    writer that uses this checkpointer opens its connection with ``connect``, which
+    turns that off, and calls ``committed`` after its commits; at most every
+    ``interval`` seconds, a ``PASSIVE`` checkpoint (one that never blocks the writer)
+    then runs on a second connection in this checkpointer's thread. It is
     started after an ordinary commit, never right after one a hold-up waits on: its
     writes and ``fsync`` would compete with the hold-up's next one (the outbox).
 
@@ -62,9 +62,23 @@ class WalCheckpointer:
         self._closed = False
 
     @staticmethod
-    def take_over(writer: sqlite3.Connection) -> None:
-        """Turn off the writer connection's own checkpoints (call once, on open)."""
-        writer.execute("PRAGMA wal_autocheckpoint = 0")
+    def connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
+        """Open the writing connection of a file this checkpointer serves: WAL mode,
+        ``synchronous=FULL`` (a commit is on disk when it returns), and SQLite's own
+        checkpoints turned off, this class running them instead.
+
+        Raises:
+            sqlite3.Error: for the caller to report in its own terms, naming its file.
+        """
+        conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def committed(self, writer: sqlite3.Connection, *, urgent: bool = False) -> None:
         """Called by the writer's thread after a commit: start a checkpoint if one is

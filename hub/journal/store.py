@@ -48,7 +48,7 @@ from hub.journal.errors import JournalError, JournalQuarantined, _oserror, _sqli
 from hub.journal.reading import JournalSeal, _anchor, _read_meta
 from hub.journal.rowtimes import _micros, _RowTimes, _stored_micros
 from hub.journal.verify import VerifyResult, _verify_until
-from hub.sqlite_writer import SqliteFile, SqliteWriter, write_transaction
+from hub.sqlite_writer import SqliteFile, SqliteWriter, create_schema, write_transaction
 
 #: The journal's logger, whichever of its modules logs: installers grep for it.
 log = logging.getLogger("hub.journal")
@@ -130,20 +130,13 @@ class Journal(SqliteFile):
         except OSError as exc:
             raise _oserror(path, "cannot create its directory", exc) from exc
         try:
-            conn = sqlite3.connect(path, timeout=self.busy_timeout, isolation_level=None)
+            conn = WalCheckpointer.connect(path, self.busy_timeout)
         except sqlite3.Error as exc:
             raise _sqlite_error(path, "cannot open", exc) from exc
         try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
-            WalCheckpointer.take_over(conn)
             has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if not has_tables:
-                created = datetime.now(UTC).isoformat()
-                conn.executescript(
-                    f"BEGIN IMMEDIATE;{_SCHEMA}"
-                    f"INSERT INTO meta (key, value) VALUES ('created', '{created}');COMMIT;"
-                )
+                create_schema(conn, _SCHEMA, datetime.now(UTC).isoformat())
             meta = _read_meta(conn, path)
             conn.executescript(f"BEGIN IMMEDIATE;{_SEALS_SCHEMA}COMMIT;")
             last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()

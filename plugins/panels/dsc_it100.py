@@ -420,8 +420,7 @@ class It100Decoder(LineDecoder):
         except It100Error as exc:
             error = exc
         if whole is not None:
-            pattern = _PATTERNS.get(whole.command)
-            match = pattern.fullmatch(whole.data) if pattern is not None else None
+            match = self._layout(whole)
             if match is not None:
                 return self._frame(whole, line.data, match)
         # A garbage prefix (line noise, a reboot) glued to a good frame: find the
@@ -432,32 +431,30 @@ class It100Decoder(LineDecoder):
             except It100Error:
                 continue
             msg = IT100_MESSAGES.get(frame.command)
-            if msg is not None and msg.strict and self._fits(frame):
+            if msg is not None and msg.strict and (match := self._layout(frame)) is not None:
                 if not line.after_overflow:
                     self._reject(line.data[:start], "garbage before a frame")
-                return self._frame(frame, line.data[start:])
+                return self._frame(frame, line.data[start:], match)
         if whole is not None:
-            return self._frame(whole, line.data)
+            return self._frame(whole, line.data, None)
         if not line.after_overflow and error is not None:
             self._reject(line.data, error.reason, checksum=error.checksum)
         return []
 
     @staticmethod
-    def _fits(frame: It100Frame) -> bool:
+    def _layout(frame: It100Frame) -> re.Match[str] | None:
+        """The frame's data matched to its command's layout (None: none fits)."""
         pattern = _PATTERNS.get(frame.command)
-        return pattern is not None and pattern.fullmatch(frame.data) is not None
+        return pattern.fullmatch(frame.data) if pattern is not None else None
 
-    def _frame(
-        self, frame: It100Frame, raw: bytes, match: re.Match[str] | None = None
-    ) -> list[Event]:
-        """Decode a checked frame; ``match``: its data already matched to its layout."""
+    def _frame(self, frame: It100Frame, raw: bytes, match: re.Match[str] | None) -> list[Event]:
+        """Decode a checked frame; ``match``: its data matched to its layout
+        (``_layout``), None when it does not fit."""
         msg = IT100_MESSAGES.get(frame.command)
         if msg is None:
             self.unknown += 1
             self._reject(raw, f"unknown command {frame.command}")
             return []
-        if match is None:
-            match = _PATTERNS[frame.command].fullmatch(frame.data)
         if match is None:
             self._reject(raw, f"bad data {frame.data!r} for {frame.command} ({msg.label})")
             return []
