@@ -243,8 +243,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     journal = sub.add_parser("journal", help="inspect the evidence journal")
     jsub = journal.add_subparsers(dest="journal_command", required=True)
-    p = jsub.add_parser("verify", help="check the hash chain")
+    p = jsub.add_parser("verify", help="check the hash chain and its anchor")
     p.add_argument("--db", type=Path, default=DEFAULT_JOURNAL)
+    p.add_argument(
+        "--anchor",
+        type=Path,
+        default=None,
+        help="the anchor file to compare with (default: the one beside the journal)",
+    )
     p = jsub.add_parser("tail", help="show recent events")
     p.add_argument("--db", type=Path, default=DEFAULT_JOURNAL)
     p.add_argument("-n", type=int, default=20)
@@ -281,7 +287,7 @@ def main(
         from hub.journal import journal_tail_main, journal_verify_main
 
         if args.journal_command == "verify":
-            return journal_verify_main(args.db, out, err)
+            return journal_verify_main(args.db, out, err, anchor=args.anchor)
         return journal_tail_main(args.db, args.n, out, err, args.json)
     if args.command == "token":
         from hub.http import token_new_main
