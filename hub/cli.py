@@ -80,8 +80,10 @@ def config_for_run(path: Path, catalogue: Mapping[str, DeviceType], err: TextIO)
     syntax error) stops it: running with a wrong site or ladder would be worse.
     """
     try:
-        return load_config(path, catalogue)
+        config = load_config(path, catalogue)
     except ConfigError as exc:
+        for warning in exc.warnings:
+            err.write(f"{warning}\n")
         bad: dict[str, set[int]] = {"devices": set(), "cameras": set()}
         fatal = False
         for issue in exc.issues:
@@ -104,6 +106,9 @@ def config_for_run(path: Path, catalogue: Mapping[str, DeviceType], err: TextIO)
             devices=tuple(d for i, d in enumerate(partial.devices) if i not in bad["devices"]),
             cameras=tuple(c for i, c in enumerate(partial.cameras) if i not in bad["cameras"]),
         )
+    for warning in config.warnings:
+        err.write(f"{warning}\n")
+    return config
 
 
 #: The demo configuration's referent token (its hash is in config/demo.yaml). Demo only:

@@ -6,11 +6,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from hub.config.issues import ConfigError
+from hub.config.issues import ConfigError, ConfigIssue
 from hub.config.loader import load_config
 from hub.devices import DeviceType
 
 __all__ = ["check_config_main"]
+
+
+def _position(issue: ConfigIssue) -> tuple[str, int, int]:
+    return issue.file, issue.line, issue.column
 
 
 def _count(n: int, noun: str) -> str:
@@ -24,7 +28,8 @@ def check_config_main(
 
     Prints every issue on its own line to ``err`` (``FILE:LINE:COLUMN: key.path:
     reason``, which editors and CI annotate) and returns 1; or prints a one-line summary
-    to ``out`` and returns 0.
+    to ``out`` and returns 0. Warnings (``FILE:LINE:COLUMN: warning: key.path:
+    reason``) go to ``err`` in both cases and do not change the status.
 
     Args:
         path: the configuration file.
@@ -35,9 +40,11 @@ def check_config_main(
     try:
         config = load_config(path, device_types)
     except ConfigError as exc:
-        for issue in exc.issues:
+        for issue in sorted([*exc.issues, *exc.warnings], key=_position):
             print(issue, file=err)
         return 1
+    for warning in config.warnings:
+        print(warning, file=err)
     parts = [
         _count(len(config.zones), "zone"),
         _count(len(config.devices), "device"),
@@ -47,5 +54,7 @@ def check_config_main(
         parts.append(_count(len(config.contacts), "contact"))
         parts.append(_count(len(config.escalation.ladder), "escalation tier"))
     summary = ", ".join(parts)
+    if config.warnings:
+        summary += f"; {_count(len(config.warnings), 'warning')}"
     print(f"{path}: valid: {summary}", file=out)
     return 0
