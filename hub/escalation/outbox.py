@@ -327,6 +327,7 @@ class Outbox(SqliteFile):
         self.path = Path(path)
         self.busy_timeout = busy_timeout
         self._journal_head = journal_head
+        self._anchored: str | None = None  # the journal head last written here
         self.quarantined: Path | None = None
         self._writer = SqliteWriter(
             "outbox-writer", lambda: OutboxError(self.path, "the outbox is not open")
@@ -426,6 +427,7 @@ class Outbox(SqliteFile):
             conn.close()
             raise
         self._checkpointer = WalCheckpointer(path)
+        self._anchored = None
         self._conn = conn
 
     # -- reading back -------------------------------------------------------------------------
@@ -503,9 +505,12 @@ class Outbox(SqliteFile):
         """
         head = self._journal_head() if self._journal_head is not None else None
         anchor = head.to_json() if head is not None and head.journal else None
+        changed = anchor if anchor != self._anchored else None  # no statement for nothing
         await self._writer.call(
-            lambda: self._write("write failed", lambda c: _commit(c, batch, anchor), urgent=True)
+            lambda: self._write("write failed", lambda c: _commit(c, batch, changed), urgent=True)
         )
+        if changed is not None:
+            self._anchored = changed
 
     async def attempt_started(self, key: str, n: int, at: datetime) -> None:
         """Record that attempt ``n`` of delivery ``key`` is about to be made."""

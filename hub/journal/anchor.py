@@ -225,11 +225,9 @@ class AnchorKeeper:
         self._next = 0.0
         self._written: JournalAnchor | None = None
 
-    def note(self, anchor: JournalAnchor, *, urgent: bool = False) -> None:
-        """The journal's head after a commit: start a write if one is due. Never blocks
-        and never raises."""
-        if urgent:
-            return
+    def note(self, anchor: JournalAnchor) -> None:
+        """The journal's head after an ordinary commit (not one a hold-up waits on):
+        start a write if one is due. Never blocks and never raises."""
         now = _time.monotonic()
         with self._lock:
             if self._busy or self._closed or now < self._next or anchor == self._written:

@@ -320,7 +320,8 @@ class Journal(SqliteFile):
         self._next_seq, self._prev_hash = seq, prev
         self._head = (seq - 1, prev)
         self._checkpointer.committed(conn, urgent=urgent)
-        self._anchors.note(self.head, urgent=urgent)
+        if not urgent:  # the head a hold-up left is written by the next ordinary append
+            self._anchors.note(self.head)
         for row, micros in zip(rows, times, strict=True):
             if micros is not None:
                 self._row_times.add(row[0], micros)
