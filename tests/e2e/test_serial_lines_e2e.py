@@ -10,14 +10,19 @@ restart would, so the kernel holds what the panel writes before the hub opens it
 
 from __future__ import annotations
 
+import asyncio
 import random
+import signal
+from pathlib import Path
 
 from hub.events import AlarmKind, AlarmSignal, Event
+from hub.transports.pty import PtyCable
 from plugins.panels.devices import LINE_QUALITY_CODE
 from plugins.panels.simulators import It100Simulator
 from tests.conftest import EventRecorder
 from tests.e2e.conftest import MakeShop
-from tests.escalation.conftest import Request
+from tests.escalation.conftest import SECRET_37, Receiver, Request, free_port
+from tests.escalation.test_kill import journaled_holdups, start_hub
 
 
 def holdup_created(request: Request) -> bool:
@@ -56,3 +61,79 @@ async def test_noise_on_the_line_is_a_line_quality_trouble_and_the_next_holdup_g
     assert (trouble.kind, trouble.restore, trouble.device) == (AlarmKind.TROUBLE, False, "centrale")
     assert request.verified
     assert (holdup.zone, request.data["zone"]["id"]) == ("comptoir", "comptoir")
+
+
+RESTART_CONFIG = """\
+site:
+  name: Bijouterie Marchal
+  address: 14 rue Nationale, 37000 Tours
+  departement: "37"
+  timezone: Europe/Paris
+zones:
+  - {{id: comptoir, name: Comptoir, risk: high}}
+devices:
+  - id: centrale
+    type: dsc-it100
+    settings: {{port: "{port}", poll_interval: 0}}
+    zones:
+      5: {{zone: comptoir, type: holdup}}
+contacts:
+  - id: referent-37
+    name: Référent sûreté
+    role: local_referent
+    webhook: {{url: "{url}", secret: !secret referent}}
+escalation:
+  ladder: [{{contacts: [referent-37], ack_deadline: 300}}]
+  fold_window: 0
+  webhook: {{timeout: 1, backoff_initial: 0.05, backoff_max: 0.3}}
+http: {{port: {http_port}}}
+journal: {{path: journal.db}}
+"""
+
+
+async def test_holdups_sent_while_the_hub_was_killed_reach_the_referent_after_the_restart(
+    tmp_path: Path, cable: PtyCable
+) -> None:
+    """``ecrin run`` is killed (``kill -9``) and started again while the panel keeps
+    pressing hold-ups. The cable holds the port open meanwhile, as another process
+    holding it would, so the kernel keeps what the panel sent: all of it is escalated."""
+    receiver = await Receiver(SECRET_37).start()
+    (tmp_path / "secrets.yaml").write_text(f"referent: {SECRET_37}\n", encoding="utf-8")
+    config = tmp_path / "shop.yaml"
+    config.write_text(
+        RESTART_CONFIG.format(port=cable.path, url=receiver.url, http_port=free_port()),
+        encoding="utf-8",
+    )
+    log = tmp_path / "hub.log"
+
+    def escalations() -> set[str]:
+        return {r.data["id"] for r in receiver.delivered() if holdup_created(r)}
+
+    async def delivered(count: int) -> None:
+        async with asyncio.timeout(30):
+            while len(escalations()) < count:
+                assert process.poll() is None, log.read_text()
+                await receiver.wait_for(count=len(receiver.requests) + 1, timeout=30)
+
+    async with It100Simulator(cable) as panel:
+        process = start_hub(config, log)
+        try:
+            await panel.wait_command("001", timeout=30)  # the hub has opened the port
+            await panel.zone_alarm(zone=5)
+            await delivered(1)
+            process.send_signal(signal.SIGKILL)
+            await asyncio.to_thread(process.wait, 10)
+            for _ in range(3):  # the hub is down: nothing reads the port
+                await panel.zone_alarm(zone=5)
+            process = start_hub(config, log)
+            await panel.wait_command("001", count=2, timeout=30)
+            await delivered(4)
+            process.send_signal(signal.SIGTERM)
+            await asyncio.to_thread(process.wait, 10)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
+            await receiver.stop()
+    assert journaled_holdups(tmp_path / "journal.db") == 4
+    assert all(r.verified for r in receiver.requests)
