@@ -26,6 +26,7 @@ from typing import Any
 from hub.bus import EventBus
 from hub.config import Config
 from hub.devices import Device, DeviceContext, DeviceType, ZoneMap
+from hub.escalation.clock import Clock
 from hub.escalation.engine import EscalationEngine
 from hub.events import AlarmSignal, Event, HubStarted, HubStopping
 from hub.hookspecs import HubInfo
@@ -52,6 +53,8 @@ class Hub:
         backoff: the retry policy factory for devices (tests shorten it).
         serve_http: serve the referent API and page when escalation is configured.
         http_port: overrides the configuration's HTTP port (0 picks a free one).
+        clock: the escalation engine's wall clock (deadlines, retries, high-stock
+            periods); None is the machine's. Tests pass one standing on a chosen date.
     """
 
     def __init__(
@@ -64,6 +67,7 @@ class Hub:
         backoff: Callable[[], Backoff] = Backoff,
         serve_http: bool = True,
         http_port: int | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.config = config
         self.plugins = plugins
@@ -79,6 +83,7 @@ class Hub:
         self._backoff = backoff
         self._serve_http = serve_http
         self._http_port = http_port
+        self._clock = clock
         self.http_url: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stack = AsyncExitStack()
@@ -129,7 +134,11 @@ class Hub:
             try:
                 self.escalation = await self._stack.enter_async_context(
                     EscalationEngine(
-                        self.config, self.bus, journal=self.journal, plugins=self.plugins
+                        self.config,
+                        self.bus,
+                        journal=self.journal,
+                        plugins=self.plugins,
+                        clock=self._clock,
                     )
                 )
             except BaseException:
