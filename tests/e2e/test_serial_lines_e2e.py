@@ -95,9 +95,10 @@ journal: {{path: journal.db}}
 async def test_holdups_sent_while_the_hub_was_killed_reach_the_referent_after_the_restart(
     tmp_path: Path, cable: PtyCable
 ) -> None:
-    """``ecrin run`` is killed (``kill -9``) and started again while the panel keeps
-    pressing hold-ups. The cable holds the port open meanwhile, as another process
-    holding it would, so the kernel keeps what the panel sent: all of it is escalated."""
+    """``ecrin run`` is killed (``kill -9``) after opening the port, and started again
+    after the panel has pressed three hold-ups. The cable holds the port open meanwhile,
+    as another process holding it would, so the kernel keeps what the panel sent: all
+    of it is escalated."""
     receiver = await Receiver(SECRET_37).start()
     (tmp_path / "secrets.yaml").write_text(f"referent: {SECRET_37}\n", encoding="utf-8")
     config = tmp_path / "shop.yaml"
@@ -120,15 +121,13 @@ async def test_holdups_sent_while_the_hub_was_killed_reach_the_referent_after_th
         process = start_hub(config, log)
         try:
             await panel.wait_command("001", timeout=30)  # the hub has opened the port
-            await panel.zone_alarm(zone=5)
-            await delivered(1)
             process.send_signal(signal.SIGKILL)
             await asyncio.to_thread(process.wait, 10)
             for _ in range(3):  # the hub is down: nothing reads the port
                 await panel.zone_alarm(zone=5)
             process = start_hub(config, log)
             await panel.wait_command("001", count=2, timeout=30)
-            await delivered(4)
+            await delivered(3)
             process.send_signal(signal.SIGTERM)
             await asyncio.to_thread(process.wait, 10)
         finally:
@@ -136,5 +135,5 @@ async def test_holdups_sent_while_the_hub_was_killed_reach_the_referent_after_th
                 process.kill()
                 process.wait(10)
             await receiver.stop()
-    assert journaled_holdups(tmp_path / "journal.db") == 4
+    assert journaled_holdups(tmp_path / "journal.db") == 3
     assert all(r.verified for r in receiver.requests)
