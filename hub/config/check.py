@@ -13,8 +13,9 @@ from hub.devices import DeviceType
 __all__ = ["check_config_main"]
 
 
-def _position(issue: ConfigIssue) -> tuple[str, int, int]:
-    return issue.file, issue.line, issue.column
+def _in_order(issues: list[ConfigIssue], path: Path) -> list[ConfigIssue]:
+    """The configuration's own issues first, then the other files', each in file order."""
+    return sorted(issues, key=lambda i: (i.file != str(path), i.file, i.line, i.column))
 
 
 def _count(n: int, noun: str) -> str:
@@ -29,7 +30,9 @@ def check_config_main(
     Prints every issue on its own line to ``err`` (``FILE:LINE:COLUMN: key.path:
     reason``, which editors and CI annotate) and returns 1; or prints a one-line summary
     to ``out`` and returns 0. Warnings (``FILE:LINE:COLUMN: warning: key.path:
-    reason``) go to ``err`` in both cases and do not change the status.
+    reason``) go to ``err`` in both cases and do not change the status. A file that does
+    not exist returns 2: the check could not run, which a script must tell apart from a
+    configuration that is wrong.
 
     Args:
         path: the configuration file.
@@ -37,10 +40,13 @@ def check_config_main(
         out: where the summary goes.
         err: where the issues go.
     """
+    if not path.is_file():
+        print(f"{path}:1:1: <file>: file not found", file=err)
+        return 2
     try:
         config = load_config(path, device_types)
     except ConfigError as exc:
-        for issue in sorted([*exc.issues, *exc.warnings], key=_position):
+        for issue in _in_order([*exc.issues, *exc.warnings], path):
             print(issue, file=err)
         return 1
     for warning in config.warnings:
