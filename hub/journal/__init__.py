@@ -18,8 +18,8 @@ and to lose nothing that was acknowledged. Its parts, each in a module of its ow
   (``WalCheckpointer``, which the escalation outbox uses too);
 * ``rowtimes``: where a seal's segment starts, found in memory;
 * ``store``: the ``Journal`` itself, one writer thread that appends and seals;
-* ``quarantine``: an unusable file set aside and a fresh journal started
-  (``open_or_quarantine``, what the hub opens its journal with);
+* ``quarantine``: an unusable file, or one that fails its anchor, set aside and a
+  fresh journal started (``open_or_quarantine``, what the hub opens its journal with);
 * ``commands``: ``ecrin journal verify`` and ``ecrin journal tail``.
 
 Each module uses only those listed before it. Code elsewhere imports from here
