@@ -29,7 +29,7 @@ from hub.devices import Device, DeviceContext, DeviceType, ZoneMap
 from hub.escalation.engine import EscalationEngine
 from hub.events import AlarmSignal, Event, HubStarted, HubStopping
 from hub.hookspecs import HubInfo
-from hub.http import create_app, serve
+from hub.http import HttpSettings, create_app, serve
 from hub.journal import Journal, open_or_quarantine
 from hub.plugins import PluginManager
 from hub.recorder import Recorder
@@ -153,7 +153,7 @@ class Hub:
         port = http.port if self._http_port is None else self._http_port
         try:
             self.http_url = await self._stack.enter_async_context(
-                serve(create_app(engine), http.host, port)
+                serve(create_app(engine, HttpSettings.from_config(http)), http.host, port)
             )
         except OSError as exc:
             log.error(

@@ -21,7 +21,7 @@ from openapi_spec_validator import validate
 from hub.escalation.model import ContactRole, Escalation, Priority, Status
 from hub.events import AlarmKind
 from hub.http import ERROR_CODES, openapi_document
-from tests.http.conftest import WHO, Client, FakeClock, Shop
+from tests.http.conftest import WHO, Client, FakeClock, Shop, post_with_stalled_body
 from tests.http.openapi_check import OpenApiChecker
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "referent-api.md"
@@ -150,6 +150,8 @@ async def test_every_documented_response_is_produced(
     for method, path, kwargs, status in calls:
         reply = await client.call(method, path, **kwargs)
         assert reply.status == status, (method, path)
+    for action in ("ack", "resolve", "release-scene"):
+        assert await post_with_stalled_body(client, f"{E}/{spare.id}/{action}") == 408
     assert await _stream_status(client, "referent") == 200
     assert await _stream_status(client, "referent", "?x=1") == 400
     assert await _stream_status(client, None) == 401
