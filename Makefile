@@ -3,7 +3,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint typecheck unit bench clean
+.PHONY: setup demo test lint typecheck unit package dates bench clean
 
 setup:
 	@scripts/bootstrap.sh
@@ -11,7 +11,7 @@ setup:
 demo: setup
 	$(BIN)/ecrin demo
 
-test: setup lint typecheck unit
+test: setup lint typecheck package dates unit
 
 lint: setup
 	$(BIN)/ruff check hub plugins tests bench
@@ -22,6 +22,14 @@ typecheck: setup
 
 unit: setup
 	$(BIN)/python -m pytest
+
+# The wheel installed outside the tree, as a shop installs it (scripts/check-wheel.sh).
+package: setup
+	PYTHON=$(BIN)/python scripts/check-wheel.sh
+
+# The date-sensitive tests with the machine's clock on chosen days (scripts/test-dates.sh).
+dates: setup
+	PYTHON=$(BIN)/python scripts/test-dates.sh
 
 bench: setup
 	$(BIN)/python -m bench

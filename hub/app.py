@@ -4,8 +4,9 @@
 (journal before bus), subscribes nothing itself, launches one supervisor task per
 configured device and camera, and tells the plugins the hub started. Leaving it does the
 reverse, in order, so that every event a device emitted is journaled and delivered
-before the journal closes. ``run_until_signal`` is what ``ecrin run`` and ``ecrin demo``
-call: it waits for SIGINT or SIGTERM.
+before the journal closes. ``ecrin run`` and ``ecrin demo`` enter ``stop_on_signals``
+before the hub, wait for ``wait_ready`` (every device opened once, or failed to), then
+``run_until_signal`` until SIGINT or SIGTERM.
 
 The hub passes each part what it needs (no god object): devices get a
 ``DeviceContext``, plugins get a ``HubInfo``, subscribers get the bus.
@@ -17,19 +18,20 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AsyncExitStack
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Final
 
 from hub.bus import EventBus
 from hub.config import Config
 from hub.devices import Device, DeviceContext, DeviceType, ZoneMap
+from hub.escalation.clock import Clock
 from hub.escalation.engine import EscalationEngine
 from hub.events import AlarmSignal, Event, HubStarted, HubStopping
 from hub.hookspecs import HubInfo
-from hub.http import HttpSettings, create_app, serve
+from hub.http import HttpSettings, Readiness, create_app, serve
 from hub.journal import Journal, open_or_quarantine
 from hub.plugins import PluginManager
 from hub.recorder import Recorder
@@ -38,6 +40,10 @@ from hub.supervisor import Backoff, DeviceSupervisor
 __all__ = ["Hub"]
 
 log = logging.getLogger(__name__)
+
+#: How long the start-up waits for each device's first open before the hub says it is
+#: ready anyway (a device that is still trying counts as not running).
+STARTUP_WAIT: Final = 10.0
 
 
 class Hub:
@@ -52,6 +58,8 @@ class Hub:
         backoff: the retry policy factory for devices (tests shorten it).
         serve_http: serve the referent API and page when escalation is configured.
         http_port: overrides the configuration's HTTP port (0 picks a free one).
+        clock: the escalation engine's wall clock (deadlines, retries, high-stock
+            periods); None is the machine's. Tests pass one standing on a chosen date.
     """
 
     def __init__(
@@ -64,6 +72,7 @@ class Hub:
         backoff: Callable[[], Backoff] = Backoff,
         serve_http: bool = True,
         http_port: int | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.config = config
         self.plugins = plugins
@@ -79,10 +88,12 @@ class Hub:
         self._backoff = backoff
         self._serve_http = serve_http
         self._http_port = http_port
+        self._clock = clock
         self.http_url: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stack = AsyncExitStack()
         self._stop = asyncio.Event()
+        self._ready = False
         self.stop_reason = ""
         self.info = HubInfo(
             site=config.site.name,
@@ -129,7 +140,11 @@ class Hub:
             try:
                 self.escalation = await self._stack.enter_async_context(
                     EscalationEngine(
-                        self.config, self.bus, journal=self.journal, plugins=self.plugins
+                        self.config,
+                        self.bus,
+                        journal=self.journal,
+                        plugins=self.plugins,
+                        clock=self._clock,
                     )
                 )
             except BaseException:
@@ -153,7 +168,11 @@ class Hub:
         port = http.port if self._http_port is None else self._http_port
         try:
             self.http_url = await self._stack.enter_async_context(
-                serve(create_app(engine, HttpSettings.from_config(http)), http.host, port)
+                serve(
+                    create_app(engine, HttpSettings.from_config(http), readiness=self.readiness),
+                    http.host,
+                    port,
+                )
             )
         except OSError as exc:
             log.error(
@@ -218,24 +237,42 @@ class Hub:
         await self._stack.aclose()
         self.recorder = None
 
+    # -- readiness -------------------------------------------------------------------------
+    def readiness(self) -> Readiness:
+        """Whether the start-up is over, and how many configured devices run now."""
+        return Readiness(
+            ready=self._ready,
+            configured=len(self.info.devices),
+            running=sum(s.running for s in self.supervisors.values()),
+        )
+
+    async def wait_ready(self, timeout: float = STARTUP_WAIT) -> Readiness:
+        """Wait until every device has been opened once or has failed to, then mark the
+        hub ready (``/healthz``, the service manager, the "running" line).
+
+        A device whose first open takes longer than ``timeout`` does not hold the rest
+        back (it goes on trying, and counts as not running); neither does a stop asked
+        meanwhile (SIGTERM during start-up).
+        """
+        tries = [asyncio.ensure_future(s.tried.wait()) for s in self.supervisors.values()]
+        stop = asyncio.ensure_future(self._stop.wait())
+        waiters: set[asyncio.Future[Any]] = {stop, asyncio.gather(*tries)}
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in [*tries, *waiters]:
+                waiter.cancel()
+        self._ready = True
+        return self.readiness()
+
     # -- running until told to stop ----------------------------------------------------------
-    def request_stop(self, reason: str) -> None:
-        """Ask ``run_until_signal`` to return (signal handlers and tests call this)."""
-        self.stop_reason = reason
-        self._stop.set()
+    @contextlib.contextmanager
+    def stop_on_signals(self) -> Iterator[None]:
+        """SIGINT and SIGTERM ask the hub to stop, from now until the block ends.
 
-    async def run_until_signal(
-        self, duration: float | None = None, on_ready: Callable[[], None] | None = None
-    ) -> str:
-        """Wait for SIGINT, SIGTERM, ``request_stop`` or ``duration`` seconds.
-
-        Args:
-            duration: stop by itself after that many seconds (None: run until told).
-            on_ready: called once the signal handlers are in place (so a supervisor that
-                waits for the "running" line can signal right away).
-
-        Returns:
-            Why the wait ended.
+        ``ecrin run`` enters it before the hub starts: a signal during start-up lets
+        the start finish (nothing is left half-opened: the journal, the outbox, the
+        devices), then the hub stops in order at once.
         """
         loop = asyncio.get_running_loop()
         installed: list[signal.Signals] = []
@@ -243,18 +280,39 @@ class Hub:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_stop, sig.name)
                 installed.append(sig)
-        if on_ready is not None:
-            on_ready()
         try:
-            if duration is None:
-                await self._stop.wait()
-            else:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), duration)
-                if not self._stop.is_set():
-                    self.request_stop(f"ran for {duration:g} s")
+            yield
         finally:
             for sig in installed:
                 loop.remove_signal_handler(sig)
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether a stop was asked (a signal, ``request_stop``)."""
+        return self._stop.is_set()
+
+    def request_stop(self, reason: str) -> None:
+        """Ask ``run_until_signal`` to return (signal handlers and tests call this)."""
+        if not self._stop.is_set():
+            self.stop_reason = reason
+        self._stop.set()
+
+    async def run_until_signal(self, duration: float | None = None) -> str:
+        """Wait for ``request_stop`` (SIGINT and SIGTERM within ``stop_on_signals``) or
+        ``duration`` seconds; at once if a stop was asked already.
+
+        Args:
+            duration: stop by itself after that many seconds (None: run until told).
+
+        Returns:
+            Why the wait ended.
+        """
+        if duration is None:
+            await self._stop.wait()
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), duration)
+            if not self._stop.is_set():
+                self.request_stop(f"ran for {duration:g} s")
         log.info("stopping: %s", self.stop_reason)
         return self.stop_reason

@@ -19,7 +19,7 @@ import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Final, TextIO
 
 from hub.app import Hub
 from hub.config import Config, ConfigError, disabled_plugins, load_config
@@ -27,13 +27,21 @@ from hub.descriptors import raise_open_files_limit
 from hub.devices import DeviceType
 from hub.heap import freeze_startup_objects
 from hub.logs import RedactingFilter, configure_logging
+from hub.notify import notify
 from hub.plugins import PluginManager
 
 log = logging.getLogger(__name__)
 
 __all__ = ["main"]
 
-REPO_CONFIG = Path(__file__).resolve().parent.parent / "config"
+#: Exit codes, the same for every sub-command (README, "Exit codes").
+EXIT_OK: Final = 0
+EXIT_INVALID: Final = 1
+EXIT_CANNOT_RUN: Final = 2
+
+#: The demo shop's configuration: package data of the simulation plugin, so that an
+#: installed hub runs the demo (``config/demo.yaml`` of the source tree links to it).
+DEMO_CONFIG = Path(__file__).resolve().parent.parent / "plugins" / "sim" / "demo.yaml"
 DEFAULT_JOURNAL = Path("ecrin-journal.db")
 
 
@@ -124,7 +132,7 @@ async def print_escalations(hub: Hub, out: TextIO) -> None:
         when = esc.updated_at.astimezone().strftime("%H:%M:%S")
         out.write(
             f"{when}  ESCALATION {change.what:<12} {esc.kind} at {esc.zone or '?'}, tier"
-            f" {esc.tier + 1}, to {', '.join(esc.addressed_to)} ({esc.status})\n"
+            f" {esc.tier}, to {', '.join(esc.addressed_to)} ({esc.status})\n"
         )
         out.flush()
 
@@ -149,32 +157,35 @@ async def _run_hub(
     redactor.update(config.secret_values)
     from hub.escalation.scene import SceneLocked
 
+    hub = Hub(config, manager, catalogue, journal_path=journal, http_port=0 if demo else None)
     try:
-        async with Hub(
-            config, manager, catalogue, journal_path=journal, http_port=0 if demo else None
-        ) as hub:
-            watchers: list[asyncio.Task[None]] = []
-            if demo:
-                printer = EventPrinter(out)
-                hub.bus.subscribe(printer.event_type, printer.handle, name="console")
-                if hub.escalation is not None:
-                    watchers.append(asyncio.create_task(print_escalations(hub, out)))
-
-            def ready() -> None:
+        with hub.stop_on_signals():
+            notify(f"STATUS=starting: journal {hub.journal_path}, engine, devices")
+            async with hub:
+                watchers: list[asyncio.Task[None]] = []
+                if demo:
+                    printer = EventPrinter(out)
+                    hub.bus.subscribe(printer.event_type, printer.handle, name="console")
+                    if hub.escalation is not None:
+                        watchers.append(asyncio.create_task(print_escalations(hub, out)))
+                readiness = await hub.wait_ready()
                 frozen = freeze_startup_objects()
                 log.debug("garbage collector: %d start-up objects set aside", frozen)
-                out.write(
-                    f"Écrin running for {config.site.name}: {len(hub.supervisors)} devices,"
-                    f" journal {hub.journal_path}. Ctrl-C to stop.\n"
+                status = (
+                    f"{readiness.running} of {readiness.configured} devices running,"
+                    f" journal {hub.journal_path}"
                 )
-                if demo and hub.http_url:
-                    out.write(f"Referent page: {hub.http_url}/ (demo token: {DEMO_TOKEN})\n")
-                out.flush()
-
-            reason = await hub.run_until_signal(duration, on_ready=ready)
-            for task in watchers:
-                task.cancel()
-            await asyncio.gather(*watchers, return_exceptions=True)
+                if not hub.stop_requested:  # else a signal came during start-up: stop now
+                    notify("READY=1", f"STATUS={status}")
+                    out.write(f"Écrin running for {config.site.name}: {status}. Ctrl-C to stop.\n")
+                    if demo and hub.http_url:
+                        out.write(f"Referent page: {hub.http_url}/ (demo token: {DEMO_TOKEN})\n")
+                    out.flush()
+                reason = await hub.run_until_signal(duration)
+                notify("STOPPING=1", f"STATUS=stopping: {reason}")
+                for task in watchers:
+                    task.cancel()
+                await asyncio.gather(*watchers, return_exceptions=True)
     except SceneLocked as exc:
         for line in exc.reasons:
             err.write(f"{config_path}: refused while a scene is preserved: {line}\n")
@@ -188,37 +199,76 @@ def cmd_run(
     redactor: RedactingFilter, config_path: Path, duration: float | None, out: TextIO, err: TextIO
 ) -> int:
     """Run the hub on a configuration until SIGINT/SIGTERM."""
+    if not config_path.is_file():
+        err.write(f"{config_path}: not started: no such file\n")
+        return EXIT_CANNOT_RUN
     return asyncio.run(_run_hub(redactor, config_path, duration, None, False, out, err))
 
 
 def cmd_demo(
-    redactor: RedactingFilter, config_path: Path, duration: float | None, out: TextIO, err: TextIO
+    redactor: RedactingFilter,
+    config_path: Path,
+    duration: float | None,
+    keep: Path | None,
+    out: TextIO,
+    err: TextIO,
 ) -> int:
     """Run the demo shop with simulated devices and print events live.
 
-    The configuration is copied into a temporary directory first, so that its journal
-    and outbox start empty and vanish afterwards: a demo never resumes yesterday's
-    escalations.
+    The configuration is copied into a directory of its own first: a temporary one,
+    removed at exit, so that a demo never resumes yesterday's escalations; or ``keep``,
+    kept afterwards, so that the journal can be verified and read once the demo is over
+    (run again on the same directory, the demo goes on with the same journal).
     """
-    with tempfile.TemporaryDirectory(prefix="ecrin-demo-") as tmp:
-        copy = Path(tmp) / config_path.name
+    if keep is not None:
         try:
-            text = config_path.read_text(encoding="utf-8")
-            secrets = config_path.parent / "secrets.yaml"
-            if secrets.exists():
-                shutil.copyfile(secrets, Path(tmp) / "secrets.yaml")
+            keep.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            err.write(f"ecrin demo: cannot read {config_path}: {exc.strerror or exc}\n")
-            return 2
+            err.write(f"ecrin demo: cannot use {keep}: {exc.strerror or exc}\n")
+            return EXIT_CANNOT_RUN
+        return _demo_in(redactor, config_path, duration, keep, True, out, err)
+    with tempfile.TemporaryDirectory(prefix="ecrin-demo-") as tmp:
+        return _demo_in(redactor, config_path, duration, Path(tmp), False, out, err)
 
-        async def demo() -> int:
-            from hub.demo import DEMO_PORT_PLACEHOLDER, demo_panel
 
-            async with demo_panel(Path(tmp)) as port:
-                copy.write_text(text.replace(DEMO_PORT_PLACEHOLDER, port), encoding="utf-8")
-                return await _run_hub(redactor, copy, duration, None, True, out, err)
+def _demo_in(
+    redactor: RedactingFilter,
+    config_path: Path,
+    duration: float | None,
+    directory: Path,
+    kept: bool,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    copy = directory / config_path.name
+    try:
+        text = config_path.read_text(encoding="utf-8")
+        secrets = config_path.parent / "secrets.yaml"
+        if secrets.exists():
+            shutil.copyfile(secrets, directory / "secrets.yaml")
+    except OSError as exc:
+        err.write(f"ecrin demo: cannot read {config_path}: {exc.strerror or exc}\n")
+        return EXIT_CANNOT_RUN
+    if kept:
+        out.write(f"Demo files in {directory} (kept after the demo).\n")
+    else:
+        out.write(
+            f"Demo files in {directory}, removed when the demo stops"
+            " (ecrin demo --keep DIR keeps them).\n"
+        )
 
-        return asyncio.run(demo())
+    async def demo() -> int:
+        from hub.demo import DEMO_PORT_PLACEHOLDER, demo_panel
+
+        async with demo_panel(directory) as port:
+            copy.write_text(text.replace(DEMO_PORT_PLACEHOLDER, port), encoding="utf-8")
+            return await _run_hub(redactor, copy, duration, None, True, out, err)
+
+    code = asyncio.run(demo())
+    if kept:
+        journal = directory / "ecrin-journal.db"
+        out.write(f"Check the demo's journal: ecrin journal verify --db {journal}\n")
+    return code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -235,8 +285,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, default=None, help="stop after N seconds")
 
     p = sub.add_parser("demo", help="run a demo shop with simulated devices")
-    p.add_argument("-c", "--config", type=Path, default=REPO_CONFIG / "demo.yaml")
+    p.add_argument("-c", "--config", type=Path, default=DEMO_CONFIG)
     p.add_argument("--duration", type=float, default=None, help="stop after N seconds")
+    p.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep the demo's configuration, journal and outbox in DIR (default: a"
+        " temporary directory removed at exit)",
+    )
 
     p = sub.add_parser("check-config", help="validate a configuration file")
     p.add_argument("file", type=Path)
@@ -257,9 +314,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = tsub.add_parser("new", help="print a new bearer token and its token_sha256 line")
     p.add_argument("contact", help="the contact id it is for")
 
-    p = sub.add_parser("decode", help="decode raw panel bytes into events (JSON lines)")
-    p.add_argument("protocol")
-    p.add_argument("file", nargs="?", type=Path)
+    from plugins.panels.decode_cli import PROTOCOLS
+
+    p = sub.add_parser(
+        "decode",
+        help="decode raw panel bytes into events (JSON lines)",
+        description="Decode a capture of what a panel sent, with the hub's own decoders:"
+        " one JSON event per line on stdout, one line per skipped frame on stderr.",
+    )
+    p.add_argument("protocol", help=f"one of: {', '.join(PROTOCOLS)}")
+    p.add_argument("file", nargs="?", type=Path, help="the capture (default: stdin)")
     return parser
 
 
@@ -278,7 +342,7 @@ def main(
     if args.command == "run":
         return cmd_run(redactor, args.config, args.duration, out, err)
     if args.command == "demo":
-        return cmd_demo(redactor, args.config, args.duration, out, err)
+        return cmd_demo(redactor, args.config, args.duration, args.keep, out, err)
     if args.command == "journal":
         from hub.journal import journal_tail_main, journal_verify_main
 

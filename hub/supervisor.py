@@ -79,6 +79,9 @@ class DeviceSupervisor:
         self.failures = 0
         self.last_error = ""
         self.running = False
+        #: Set once the first open has succeeded or failed: the hub's start-up is over
+        #: when every device's is (``Hub.wait_ready``).
+        self.tried = asyncio.Event()
 
     async def run(self) -> None:
         """Supervise until cancelled; never returns otherwise."""
@@ -89,6 +92,7 @@ class DeviceSupervisor:
                 async with device:
                     self.starts += 1
                     self.running = True
+                    self.tried.set()
                     log.info("device %s: running", self.device_id)
                     await device.run()
                 reason = "stopped by itself (run() returned)"
@@ -98,6 +102,7 @@ class DeviceSupervisor:
             except Exception as exc:
                 reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             self.running = False
+            self.tried.set()
             self.failures += 1
             self.last_error = reason
             self.backoff.ran_for(time.monotonic() - started)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything Écrin needs on this machine, idempotently:
-#   - Debian packages the tests and the demo use (mosquitto, chromium), when missing;
+#   - Debian packages the tests and the demo use (mosquitto, chromium, faketime), when
+#     missing;
 #   - a virtual environment in .venv with Écrin and its development tools.
 # Called by `make demo` and `make test`; safe to run again (it only does what is missing).
 set -euo pipefail
@@ -12,6 +13,7 @@ VENV="${VENV:-.venv}"
 need_apt=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v faketime >/dev/null 2>&1 || need_apt+=(faketime)
 if [ "${#need_apt[@]}" -gt 0 ] && [ "${ECRIN_SKIP_APT:-0}" != "1" ]; then
     if command -v apt-get >/dev/null 2>&1; then
         SUDO=""

@@ -9,14 +9,19 @@ import os
 import re
 import shutil
 import signal
+import socket
+import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from hub.cli import main
 from hub.logs import configure_logging
+from tests.conftest import write_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 ECRIN = [sys.executable, "-m", "hub.cli"]
@@ -143,7 +148,8 @@ def test_demo_shows_a_holdup_live() -> None:
     assert "HOLDUP" in proc.stdout
     assert "comptoir" in proc.stdout
     assert "CAMERA online" in proc.stdout
-    assert "ESCALATION created" in proc.stdout
+    created = next(line for line in proc.stdout.splitlines() if "ESCALATION created" in line)
+    assert ", tier 0, " in created  # numbered from 0, as in the API and the webhooks
     assert "Referent page: http://127.0.0.1:" in proc.stdout
 
 
@@ -194,3 +200,145 @@ def test_token_new_prints_a_token_and_its_hash() -> None:
     text = out.getvalue()
     token = next(w for w in text.split() if w.startswith("ecrin_"))
     assert f"token_sha256: {hashlib.sha256(token.encode()).hexdigest()}" in text
+
+
+def notify_socket(tmp_path: Path) -> socket.socket:
+    """A service manager's notification socket (what systemd passes in NOTIFY_SOCKET)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(tmp_path / "notify"))
+    sock.settimeout(30)
+    return sock
+
+
+def messages(sock: socket.socket) -> Iterator[dict[str, str]]:
+    while True:
+        text = sock.recv(4096).decode()
+        yield dict(line.split("=", 1) for line in text.splitlines())
+
+
+def test_run_tells_the_service_manager_when_it_is_ready_and_when_it_stops(
+    tmp_path: Path,
+) -> None:
+    path = shop(tmp_path)
+    with notify_socket(tmp_path) as sock:
+        proc = subprocess.Popen(
+            [*ECRIN, "run", "-c", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(ENV, NOTIFY_SOCKET=str(tmp_path / "notify")),
+            cwd=tmp_path,
+        )
+        try:
+            told = messages(sock)
+            assert next(told)["STATUS"].startswith("starting")
+            ready = next(told)
+            assert ready["READY"] == "1"
+            assert ready["STATUS"].startswith("1 of 1 devices running")
+            proc.send_signal(signal.SIGTERM)
+            stopping = next(told)
+            out, err = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+    assert stopping == {"STOPPING": "1", "STATUS": "stopping: SIGTERM"}
+    assert proc.returncode == 0, err
+    assert "1 of 1 devices running" in out
+
+
+def test_sigterm_during_start_up_stops_cleanly(tmp_path: Path) -> None:
+    """The journal is held by another program, so the start-up waits for it: a SIGTERM
+    then lets the start finish and stops the hub in order (exit 0, journal intact)."""
+    path = shop(tmp_path)
+    journal = tmp_path / "journal.db"
+    first = subprocess.run(
+        [*ECRIN, "run", "-c", str(path), "--duration", "0.2"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,
+        check=False,
+    )
+    assert first.returncode == 0, first.stderr
+    with notify_socket(tmp_path) as sock:
+        with write_lock(journal):
+            proc = subprocess.Popen(
+                [*ECRIN, "run", "-c", str(path)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=dict(ENV, NOTIFY_SOCKET=str(tmp_path / "notify")),
+                cwd=tmp_path,
+            )
+            try:
+                told = messages(sock)
+                assert next(told)["STATUS"].startswith("starting")
+                proc.send_signal(signal.SIGTERM)
+                time.sleep(0.5)  # the signal must arrive while the journal is still held
+                assert proc.poll() is None, "killed by the signal instead of stopping"
+            except BaseException:
+                proc.kill()
+                raise
+        try:
+            out, err = proc.communicate(timeout=30)
+            stopping = next(told)
+        finally:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "stopped (SIGTERM)" in out
+    assert "running for" not in out  # never announced as ready
+    assert stopping["STOPPING"] == "1"
+    verify = subprocess.run(
+        [*ECRIN, "journal", "verify", "--db", str(journal)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,
+        check=False,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def exit_code(argv: list[str]) -> int:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        return main(argv, out, err)
+    except SystemExit as exc:  # argparse's own refusals
+        return int(exc.code or 0)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check-config", "{missing}"],
+        ["run", "-c", "{missing}", "--duration", "0"],
+        ["demo", "-c", "{missing}", "--duration", "0"],
+        ["journal", "verify", "--db", "{missing}"],
+        ["journal", "tail", "--db", "{missing}"],
+        ["decode", "dsc-it100", "{missing}"],
+        ["decode", "x-10", "{empty}"],
+        ["no-such-command"],
+        ["run"],
+    ],
+)
+def test_a_command_that_cannot_run_exits_2(tmp_path: Path, argv: list[str]) -> None:
+    """README, "Exit codes": 2 when the command could not run (a missing file, bad
+    usage), whatever the command."""
+    (tmp_path / "empty").write_bytes(b"")
+    names = {"missing": str(tmp_path / "nope.yaml"), "empty": str(tmp_path / "empty")}
+    assert exit_code([arg.format(**names) for arg in argv]) == 2
+
+
+def test_invalid_input_exits_1_whatever_the_command(tmp_path: Path) -> None:
+    """README, "Exit codes": 1 when the input is invalid (a configuration, a journal)."""
+    path = shop(tmp_path)
+    path.write_text(path.read_text().replace("risk: high", "risk: extreme"))
+    assert exit_code(["check-config", str(path)]) == 1
+    assert exit_code(["run", "-c", str(path), "--duration", "0"]) == 1
+    good = shop(tmp_path)
+    assert exit_code(["run", "-c", str(good), "--duration", "0.2"]) == 0
+    journal = tmp_path / "journal.db"
+    assert exit_code(["journal", "verify", "--db", str(journal)]) == 0
+    with sqlite3.connect(journal) as conn:  # an edited row: the chain no longer holds
+        conn.execute("DROP TRIGGER IF EXISTS events_no_update")
+        conn.execute("UPDATE events SET payload = '{}' WHERE seq = 2")
+    assert exit_code(["journal", "verify", "--db", str(journal)]) == 1

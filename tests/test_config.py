@@ -167,12 +167,16 @@ def test_example_without_its_secrets_file_points_at_the_secret(example: Path) ->
     line = next(i for i, text in enumerate(lines, 1) if "!secret mqtt_password" in text)
     column = lines[line - 1].index("!secret") + 1
     secrets = example.parent / "secrets.yaml"
+    shipped = example.parent / "secrets.example.yaml"
+    shutil.copy(REPO / "config" / "secrets.example.yaml", shipped)
     found = issues(example)
     assert all(f"secrets file {secrets} not found" in issue for issue in found)
     assert len(found) == 3  # the MQTT password and the two webhook secrets
+    # The newcomer is told how to make it: from the example shipped beside it.
     assert found[-1:] == [
         f"{example}:{line}:{column}: mqtt.password: secret 'mqtt_password':"
-        f" secrets file {secrets} not found"
+        f" secrets file {secrets} not found (copy the example: cp {shipped} {secrets},"
+        " then fill in each value)"
     ]
 
 
@@ -682,10 +686,12 @@ def test_a_missing_secret_points_at_its_line(tmp_path: Path) -> None:
 def test_a_missing_secrets_file_is_reported_at_each_use(tmp_path: Path) -> None:
     path = write(tmp_path, SECRET_CONFIG)
     secrets = tmp_path / "secrets.yaml"
+    hint = " (create it beside the configuration, one 'name: value' line per secret)"
     assert issues(path) == [
         f"{path}:14:13: devices[0].settings.code: secret 'panel_code':"
-        f" secrets file {secrets} not found",
-        f"{path}:18:13: mqtt.password: secret 'mqtt_password': secrets file {secrets} not found",
+        f" secrets file {secrets} not found{hint}",
+        f"{path}:18:13: mqtt.password: secret 'mqtt_password':"
+        f" secrets file {secrets} not found{hint}",
     ]
 
 

@@ -78,6 +78,14 @@ class Unplugged:
         raise AssertionError("never opened")
 
 
+class Stuck(Unplugged):
+    """A device whose open never ends, as a port that hangs in its driver."""
+
+    async def __aenter__(self) -> Unplugged:
+        await asyncio.Event().wait()
+        raise AssertionError("never opened")
+
+
 def unplugged_plugin() -> types.ModuleType:
     module = types.ModuleType("unplugged_plugin")
 
@@ -86,6 +94,7 @@ def unplugged_plugin() -> types.ModuleType:
         from hub.schema import Setting
 
         register(DeviceType("usb-panel", Unplugged, {"port": Setting(str, required=True)}))
+        register(DeviceType("stuck-panel", Stuck, {"port": Setting(str, required=True)}))
 
     module.register_device_types = register_device_types  # type: ignore[attr-defined]
     return module
@@ -225,3 +234,40 @@ async def test_request_stop_ends_run_until_signal(tmp_path: Path) -> None:
     async with Hub(config, pm, backoff=fast) as hub:
         asyncio.get_running_loop().call_later(0.05, hub.request_stop, "test")
         assert await hub.run_until_signal() == "test"
+
+
+async def test_ready_once_every_device_was_opened_or_failed_to(tmp_path: Path) -> None:
+    """A device that cannot open does not hold the start-up back: the hub is ready, and
+    says how many of its devices run."""
+    pm = manager(with_unplugged=True)
+    extra = "  - {id: usb, type: usb-panel, settings: {port: /dev/ttyUSB9}}\n"
+    path = write_shop(tmp_path)
+    path.write_text(path.read_text().replace("cameras:", f"{extra}cameras:"))
+    config = load_config(path, pm.device_types())
+    async with Hub(config, pm, backoff=fast) as hub:
+        assert not hub.readiness().ready
+        async with asyncio.timeout(10):  # far less than the wait's own limit
+            readiness = await hub.wait_ready(timeout=60)
+    assert readiness.ready
+    assert (readiness.configured, readiness.running) == (3, 2)
+    assert readiness.document() == (
+        200,
+        {"status": "degraded", "ready": True, "devices": {"configured": 3, "running": 2}},
+    )
+
+
+async def test_a_stop_during_start_up_ends_the_wait_for_devices(tmp_path: Path) -> None:
+    """A device whose open hangs would hold the start-up for the whole wait: a stop asked
+    meanwhile (SIGTERM) ends it at once, and the hub stops."""
+    pm = manager(with_unplugged=True)
+    extra = "  - {id: stuck, type: stuck-panel, settings: {port: /dev/ttyUSB9}}\n"
+    path = write_shop(tmp_path)
+    path.write_text(path.read_text().replace("cameras:", f"{extra}cameras:"))
+    config = load_config(path, pm.device_types())
+    async with Hub(config, pm, backoff=fast) as hub:
+        asyncio.get_running_loop().call_later(0.2, hub.request_stop, "SIGTERM")
+        async with asyncio.timeout(10):  # far less than the wait's own limit
+            readiness = await hub.wait_ready(timeout=60)
+        assert await hub.run_until_signal() == "SIGTERM"
+    assert readiness.ready
+    assert readiness.running < readiness.configured

@@ -24,7 +24,8 @@ def check_config_main(
 
     Prints every issue on its own line to ``err`` (``FILE:LINE:COLUMN: key.path:
     reason``, which editors and CI annotate) and returns 1; or prints a one-line summary
-    to ``out`` and returns 0.
+    to ``out`` and returns 0. A file that does not exist returns 2: the check could not
+    run, which a script must tell apart from a configuration that is wrong.
 
     Args:
         path: the configuration file.
@@ -32,6 +33,9 @@ def check_config_main(
         out: where the summary goes.
         err: where the issues go.
     """
+    if not path.is_file():
+        print(f"{path}:1:1: <file>: file not found", file=err)
+        return 2
     try:
         config = load_config(path, device_types)
     except ConfigError as exc:

@@ -76,8 +76,9 @@ ROLES: Final = tuple(role.value for role in ContactRole)
 #: A webhook key shorter than this is too easy to guess.
 MIN_SECRET_LENGTH: Final = 16
 
-#: The calendar shipped with Écrin (``config/high-stock.yaml`` of the source tree).
-DEFAULT_CALENDAR: Final = Path(__file__).resolve().parents[2] / "config" / "high-stock.yaml"
+#: The calendar shipped with Écrin: package data of ``hub.escalation``, so that an
+#: installed hub has it (``config/high-stock.yaml`` of the source tree links to it).
+DEFAULT_CALENDAR: Final = Path(__file__).resolve().parents[1] / "escalation" / "high-stock.yaml"
 
 _LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 

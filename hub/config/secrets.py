@@ -24,6 +24,8 @@ __all__ = ["SECRETS_FILE", "SECRET_TAG", "SecretStore"]
 
 SECRET_TAG: Final = "!secret"
 SECRETS_FILE: Final = "secrets.yaml"
+#: The example shipped beside the example configuration (``config/``).
+EXAMPLE_FILE: Final = "secrets.example.yaml"
 
 
 class SecretStore:
@@ -73,6 +75,14 @@ class SecretStore:
                 self._log.add(entry.key, name, "a secret name must be a string")
         return values
 
+    def _hint(self) -> str:
+        """How to make the missing file: from the example shipped beside it, if any."""
+        example = self.path.with_name(EXAMPLE_FILE)
+        if example.is_file():
+            shown = Path(self.display).with_name(EXAMPLE_FILE)
+            return f" (copy the example: cp {shown} {self.display}, then fill in each value)"
+        return " (create it beside the configuration, one 'name: value' line per secret)"
+
     def resolve(self, name: str) -> SecretStr:
         """The secret called ``name``; raises ``TagError`` (reported at the ``!secret``
         line) when the file or the name is missing."""
@@ -81,7 +91,7 @@ class SecretStore:
         if self._values is None:
             self._values = self._load()
         if self._missing:
-            raise TagError(f"secret {name!r}: secrets file {self.display} not found")
+            raise TagError(f"secret {name!r}: secrets file {self.display} not found{self._hint()}")
         value = self._values.get(name)
         if value is None:
             raise TagError(f"secret {name!r} is not defined in {self.display}")

@@ -7,7 +7,11 @@ for the remaining wall-clock delay and, if it fires early (the wall clock was se
 back, the machine slept), schedules itself again rather than act before the instant.
 
 ``ManualClock`` lets a test stand on 31 January 2026 at 23:59 and step over midnight
-without waiting, with the same interface.
+without waiting, with the same interface. ``SystemClock(start=...)`` keeps the real
+clock's pace from a chosen instant: a test whose timers must run on the loop (webhook
+retries, acknowledgement deadlines of a second) still stands on a date it chose, so
+its result never depends on the day it runs (the high-stock calendar covers December,
+early February and late May).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -77,11 +82,25 @@ class _SystemTimer:
 
 
 class SystemClock:
-    """The real clock (UTC), with timers on the running loop."""
+    """The real clock (UTC), with timers on the running loop.
+
+    Args:
+        start: when given, the clock reads ``start`` at construction and then moves at
+            the real clock's pace (measured on the monotonic clock): the real timers of
+            a run on a date of the caller's choosing. None: the machine's clock.
+    """
+
+    def __init__(self, *, start: datetime | None = None) -> None:
+        if start is not None and start.tzinfo is None:
+            raise ValueError("the clock's start must be timezone-aware")
+        self._start = None if start is None else start.astimezone(UTC)
+        self._origin = time.monotonic()
 
     def now(self) -> datetime:
         """The current time in UTC."""
-        return datetime.now(UTC)
+        if self._start is None:
+            return datetime.now(UTC)
+        return self._start + timedelta(seconds=time.monotonic() - self._origin)
 
     def call_at(self, when: datetime, callback: Callable[[], None]) -> Timer:
         """Schedule ``callback`` at the wall-clock instant ``when``."""

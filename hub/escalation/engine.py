@@ -65,6 +65,7 @@ from hub.escalation.model import (
     Status,
 )
 from hub.escalation.outbox import (
+    FAILED,
     Delivery,
     Outbox,
     OutboxBatch,
@@ -96,6 +97,11 @@ log = logging.getLogger(__name__)
 #: Digests of escalated signals kept in memory before the ones older than the replay
 #: window are forgotten (the outbox keeps them all).
 SEEN_LIMIT: Final = 10_000
+#: The webhooks that ask a contact to act: when all of a tier's fail for good, the
+#: ladder climbs at once (acknowledged and resolved only inform).
+CALLS_TO_ACT: Final = frozenset(
+    {"escalation.created", "escalation.escalated", "escalation.repeated", "escalation.reminder"}
+)
 #: The bus queue of the engine's subscription: ordinary events (panel states, burglary)
 #: must not be dropped under a burst; life-safety ones never are.
 SUBSCRIPTION_QUEUE: Final = 100_000
@@ -436,14 +442,36 @@ class EscalationEngine:
             )
 
     def _delivery_failed(self, delivery: Delivery, reason: str) -> None:
-        """Tell the listeners of a failed attempt (``Deliveries`` logged it)."""
+        """Tell the listeners of a failed attempt (``Deliveries`` logged it), and climb
+        the ladder at once when no contact of the escalation's tier can be pushed to any
+        more: a hold-up must not wait for a deadline that nobody was told of."""
         record = self._records.get(delivery.escalation_id or "")
-        if record is not None:
-            self._actions.emit(
-                EscalationChange(
-                    "delivery_failed", record.esc, contact=delivery.contact, reason=reason
-                )
+        if record is None:
+            return
+        self._actions.emit(
+            EscalationChange("delivery_failed", record.esc, contact=delivery.contact, reason=reason)
+        )
+        if delivery.status != FAILED or delivery.event not in CALLS_TO_ACT:
+            return
+        record.unreachable.add(delivery.contact)
+        esc = record.esc
+        if esc.status is not Status.OPEN or esc.tier + 1 >= len(self.settings.ladder):
+            return
+        pushed = [
+            c
+            for c in self.settings.ladder[esc.tier].contacts
+            if (contact := self._contacts.get(c)) is not None and contact.webhook_url
+        ]
+        if pushed and record.unreachable.issuperset(pushed):
+            log.error(
+                "escalation %s: every webhook of tier %d failed for good (%s):"
+                " climbing to tier %d now",
+                esc.id,
+                esc.tier,
+                ", ".join(pushed),
+                esc.tier + 1,
             )
+            self._spawn(self._on_deadline(esc.id, unreachable=esc.tier), f"climb:{esc.id}")
 
     # -- signals ---------------------------------------------------------------------------
     async def handle(self, event: Event) -> None:
@@ -624,7 +652,14 @@ class EscalationEngine:
         )
 
     # -- the ladder ---------------------------------------------------------------------------
-    async def _on_deadline(self, esc_id: str) -> None:
+    async def _on_deadline(self, esc_id: str, unreachable: int | None = None) -> None:
+        """Climb a tier, or remind the last one, once the deadline has passed.
+
+        Args:
+            esc_id: the escalation.
+            unreachable: the tier none of whose contacts can be pushed to: climb from
+                it now, whatever the deadline (nothing, if the escalation has moved on).
+        """
         async with self._lock:
             record = self._records.get(esc_id)
             if record is None or not self._running:
@@ -633,7 +668,10 @@ class EscalationEngine:
             now = self.clock.now()
             if esc.status is not Status.OPEN or esc.deadline is None:
                 return
-            if now < esc.deadline:
+            if unreachable is not None:
+                if esc.tier != unreachable:
+                    return  # acknowledged, or climbed meanwhile
+            elif now < esc.deadline:
                 self._arm(record)  # fired early: not yet
                 return
             ladder = self.settings.ladder

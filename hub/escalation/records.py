@@ -1,10 +1,11 @@
 """What the engine keeps about each escalation, beside the escalation itself.
 
 An ``Escalation`` is what referents see; folding repeats and walking the ladder also
-need the fold key, when the last signal came, the high-stock deadline factor and the
-reminders sent. ``Record`` holds them together, and is what the outbox stores (as
-``StoredEscalation``) and reads back on start. It has its own module because the
-engine core and the referent actions both build and replace records.
+need the fold key, when the last signal came, the high-stock deadline factor, the
+reminders sent and the contacts that cannot be reached. ``Record`` holds them together,
+and is what the outbox stores (as ``StoredEscalation``) and reads back on start. It has
+its own module because the engine core and the referent actions both build and replace
+records.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ class Record:
     factor: float
     reminders: int = 0
     timer: Timer | None = None
+    #: Contacts whose call to act on this escalation failed for good (a 410, a 404):
+    #: when a whole tier is in it, the ladder climbs without waiting for the deadline.
+    #: Not stored: after a restart the deadline does the same, later.
+    unreachable: set[str] = dataclasses.field(default_factory=set)
 
     def state(self) -> dict[str, Any]:
         return {

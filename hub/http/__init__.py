@@ -9,6 +9,7 @@ connection caps, descriptor reserve and read deadlines (``hub.http.listener``).
 from hub.http.app import HttpSettings, create_app, serve
 from hub.http.auth import INSTALLER, REFERENT, Authenticator, FailureLimiter
 from hub.http.errors import ERROR_CODES, ApiError
+from hub.http.health import Readiness
 from hub.http.openapi import OPENAPI_PATH, openapi_document
 from hub.http.tokens import hash_token, new_token, token_new_main
 
@@ -21,6 +22,7 @@ __all__ = [
     "Authenticator",
     "FailureLimiter",
     "HttpSettings",
+    "Readiness",
     "create_app",
     "hash_token",
     "new_token",

@@ -22,7 +22,7 @@ from aiohttp import web
 from hub.escalation.model import EscalationService
 from hub.http.auth import Authenticator, FailureLimiter
 from hub.http.errors import make_error_middleware
-from hub.http.health import HttpMetrics, add_health_routes
+from hub.http.health import HttpMetrics, Readiness, add_health_routes
 from hub.http.listener import serve
 from hub.http.openapi import OPENAPI_PATH, openapi_document
 from hub.http.page import add_page_routes
@@ -48,6 +48,7 @@ def create_app(
     settings: HttpSettings | None = None,
     *,
     clock: Callable[[], float] = time.monotonic,
+    readiness: Callable[[], Readiness] | None = None,
 ) -> web.Application:
     """Build the application for one escalation service.
 
@@ -55,6 +56,7 @@ def create_app(
         service: the running escalation engine.
         settings: tunables; the defaults when None.
         clock: the monotonic clock of the lockout (tests pass their own).
+        readiness: the hub's readiness, for ``/healthz``.
     """
     settings = settings or HttpSettings()
     metrics = HttpMetrics()
@@ -89,7 +91,7 @@ def create_app(
 
     api.add_routes(app)
     add_page_routes(app)
-    add_health_routes(app, metrics)
+    add_health_routes(app, metrics, readiness)
     document = openapi_document()
 
     async def openapi(_request: web.Request) -> web.Response:

@@ -1,19 +1,46 @@
-"""Liveness and a handful of counters, for the installer's monitoring.
+"""Liveness, readiness and a handful of counters, for the installer's monitoring.
 
-Both routes are public: ``/healthz`` says only that the HTTP side answers, and
-``/metrics`` holds request counters, never anything about an escalation (an open
-hold-up must not be readable by whoever can reach the port).
+Both routes are public: ``/healthz`` says whether the hub has finished starting and how
+many of its devices run (counts only, no device names), and ``/metrics`` holds request
+counters, never anything about an escalation (an open hold-up must not be readable by
+whoever can reach the port).
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
-__all__ = ["HttpMetrics", "add_health_routes"]
+__all__ = ["HttpMetrics", "Readiness", "add_health_routes"]
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    """What ``/healthz`` tells a service manager or a script.
+
+    Attributes:
+        ready: the start-up is over: journal, escalation engine and HTTP side up, and
+            every device opened once or failed to.
+        configured: devices and cameras in the configuration.
+        running: those open and running now.
+    """
+
+    ready: bool
+    configured: int
+    running: int
+
+    def document(self) -> tuple[int, dict[str, object]]:
+        """The HTTP status and body: 503 while starting; then 200, ``ok`` when every
+        device runs and ``degraded`` when some do not (the hub runs and retries them)."""
+        devices = {"configured": self.configured, "running": self.running}
+        if not self.ready:
+            return 503, {"status": "starting", "ready": False, "devices": devices}
+        status = "ok" if self.running >= self.configured else "degraded"
+        return 200, {"status": status, "ready": True, "devices": devices}
 
 
 @dataclass(slots=True)
@@ -78,11 +105,23 @@ class HttpMetrics:
         return "\n".join(lines) + "\n"
 
 
-def add_health_routes(app: web.Application, metrics: HttpMetrics) -> None:
-    """Register ``GET /healthz`` and ``GET /metrics``."""
+def add_health_routes(
+    app: web.Application,
+    metrics: HttpMetrics,
+    readiness: Callable[[], Readiness] | None = None,
+) -> None:
+    """Register ``GET /healthz`` and ``GET /metrics``.
+
+    Args:
+        app: the application.
+        metrics: its counters.
+        readiness: the hub's readiness (None: an application without a hub, which only
+            says that it answers).
+    """
 
     async def healthz(_request: web.Request) -> web.Response:
-        response = web.json_response({"status": "ok"})
+        status, body = (200, {"status": "ok"}) if readiness is None else readiness().document()
+        response = web.json_response(body, status=status)
         response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -168,7 +168,28 @@ def _schemas() -> dict[str, Any]:
             "type": "object",
             "required": ["status"],
             "additionalProperties": False,
-            "properties": {"status": {"type": "string", "enum": ["ok"]}},
+            "properties": {
+                "status": {
+                    "type": "string",
+                    "enum": ["ok", "degraded", "starting"],
+                    "description": "`starting` until the start-up is over; then `ok` when"
+                    " every device runs, `degraded` when some do not (they are retried).",
+                },
+                "ready": {
+                    "type": "boolean",
+                    "description": "The start-up is over: journal, escalation engine and"
+                    " HTTP side up, every device opened once or failed to.",
+                },
+                "devices": {
+                    "type": "object",
+                    "required": ["configured", "running"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "configured": {"type": "integer", "minimum": 0},
+                        "running": {"type": "integer", "minimum": 0},
+                    },
+                },
+            },
         },
     }
 
@@ -436,9 +457,12 @@ def _paths() -> dict[str, Any]:
         "/healthz": {
             "get": {
                 "tags": ["meta"],
-                "summary": "Liveness of the HTTP side",
+                "summary": "Liveness and readiness of the hub (counts only, no names)",
                 "security": _PUBLIC,
-                "responses": {"200": _json_ok("It answers.", "Health")},
+                "responses": {
+                    "200": _json_ok("Started: `ok` or `degraded`.", "Health"),
+                    "503": _json_ok("Still starting.", "Health"),
+                },
             }
         },
         "/metrics": {

@@ -53,6 +53,9 @@ def _dc09(keys: Mapping[str, str] | None) -> LineDecoder:
 PROTOCOLS: Mapping[str, Callable[[Mapping[str, str] | None], LineDecoder]] = {
     "contact-id": _contact_id,
     "dsc-it100": _it100,
+    # The Envisalink's TPI speaks IT-100 after its login (which the decoder skips as
+    # frames it does not know): a capture of either decodes the same way.
+    "envisalink": _it100,
     "ad2": _ad2,
     "sia-dc09": _dc09,
 }

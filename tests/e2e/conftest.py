@@ -18,6 +18,7 @@ import pytest
 
 from hub.app import Hub
 from hub.config import load_config
+from hub.escalation.clock import Clock
 from hub.escalation.engine import EscalationEngine
 from hub.escalation.model import Contact
 from hub.http.tokens import hash_token, new_token
@@ -80,6 +81,7 @@ escalation:
     - {{contacts: [{interlocutor}], ack_deadline: {deadline}}}
   reminders: 0
   webhook: {{timeout: 0.5, backoff_initial: 0.05, backoff_max: 0.2}}
+  high_stock: {high_stock}
 journal: {{path: journal.db}}
 """
 )
@@ -111,10 +113,18 @@ class Shop:
 
 
 def write_shop(
-    directory: Path, port: str, referent: Receiver, interlocutor: Receiver
+    directory: Path,
+    port: str,
+    referent: Receiver,
+    interlocutor: Receiver,
+    high_stock: str = "{calendar: false}",
 ) -> tuple[Path, dict[str, str]]:
     """Write shop.yaml and secrets.yaml: the panel on ``port``, the contacts' webhooks to
     the receivers, and a fresh API token per contact (only its hash in the file).
+
+    ``high_stock`` is the escalation's ``high_stock:`` value: by default the shipped
+    calendar is off, so that the day the tests run decides nothing; the calendar's own
+    end-to-end tests turn it on and stand the hub's clock on the day they choose.
 
     Returns:
         The configuration's path, and the tokens by contact id.
@@ -135,6 +145,7 @@ def write_shop(
             referent_url=referent.url,
             interlocutor_url=interlocutor.url,
             deadline=ACK_DEADLINE,
+            high_stock=high_stock,
         ),
         encoding="utf-8",
     )
@@ -160,21 +171,30 @@ MakeShop = Callable[..., AbstractAsyncContextManager[Shop]]
 def make_shop(tmp_path: Path, cable: PtyCable, receivers: dict[str, Receiver]) -> MakeShop:
     """Start the hub of the shop on ``cable``, with the panel simulator on the far end,
     and the receivers of the contacts not named in ``down`` (nothing listens on the
-    others' ports). The shop is ready once the hub has opened the port and asked the
+    others' ports). ``high_stock`` and ``clock`` are for the calendar's tests (see
+    ``write_shop``). The shop is ready once the hub has opened the port and asked the
     panel for its status (so nothing the panel sends is lost to the port opening)."""
 
     @asynccontextmanager
-    async def running(down: Collection[str] = ()) -> AsyncIterator[Shop]:
+    async def running(
+        down: Collection[str] = (),
+        *,
+        high_stock: str = "{calendar: false}",
+        clock: Clock | None = None,
+    ) -> AsyncIterator[Shop]:
         for contact_id, receiver in receivers.items():
             if contact_id not in down:
                 await receiver.start()
         referent, interlocutor = receivers[REFERENT], receivers[INTERLOCUTOR]
-        path, tokens = write_shop(tmp_path, cable.path, referent, interlocutor)
+        path, tokens = write_shop(tmp_path, cable.path, referent, interlocutor, high_stock)
         manager = PluginManager()
         manager.load_entry_points()
         assert not manager.errors, manager.errors
         config = load_config(path, manager.device_types())
-        async with It100Simulator(cable) as panel, Hub(config, manager, http_port=0) as hub:
+        async with (
+            It100Simulator(cable) as panel,
+            Hub(config, manager, http_port=0, clock=clock) as hub,
+        ):
             await panel.wait_command("001")
             yield Shop(hub, panel, referent, interlocutor, tokens)
 

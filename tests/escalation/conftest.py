@@ -58,6 +58,14 @@ cameras:
 """
 
 
+#: Tests that are not about high-stock periods run without the shipped calendar (it
+#: covers December, early February and late May), so that today's date decides nothing.
+#: Those that are about it give their own ``high_stock:`` and stand on a chosen date.
+NO_CALENDAR = "  high_stock: {calendar: false}\n"
+#: ``extra`` for a test about the shipped calendar (on an injected clock).
+SHIPPED_CALENDAR = "high_stock: {}\n"
+
+
 def free_port() -> int:
     """A loopback port nobody listens on (bound then released)."""
     with socket.socket() as sock:
@@ -117,6 +125,7 @@ escalation:
   webhook: {{timeout: 0.5, backoff_initial: 0.05, backoff_max: 0.2}}
 """
         + textwrap.indent(textwrap.dedent(extra), "  ")
+        + ("" if "high_stock:" in extra else NO_CALENDAR)
         + f"journal: {{path: {journal}}}\n"
     )
     path = directory / "shop.yaml"

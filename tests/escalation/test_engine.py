@@ -27,6 +27,7 @@ from hub.events import AlarmKind, CameraMotion, Event, LinkLost, PanelState
 from hub.hookspecs import hookimpl
 from tests.conftest import EventRecorder
 from tests.escalation.conftest import (
+    SHIPPED_CALENDAR,
     Receiver,
     free_port,
     load,
@@ -339,7 +340,7 @@ async def test_referents_are_told_when_a_period_starts_and_ends(
     tmp_path: Path, receivers: dict[str, Receiver]
 ) -> None:
     clock = ManualClock(datetime(2026, 1, 31, 23, 59, tzinfo=PARIS))
-    config = config_for(tmp_path, receivers)
+    config = config_for(tmp_path, receivers, extra=SHIPPED_CALENDAR)
     async with engine(config, clock=clock) as running:
         assert running.pending_deliveries == 0
         clock.advance(120)
@@ -370,7 +371,7 @@ async def test_referents_are_told_when_a_period_starts_and_ends(
 async def test_a_period_is_announced_once_across_restarts(
     tmp_path: Path, receivers: dict[str, Receiver]
 ) -> None:
-    config = config_for(tmp_path, receivers)
+    config = config_for(tmp_path, receivers, extra=SHIPPED_CALENDAR)
     during = datetime(2026, 5, 25, 9, 0, tzinfo=PARIS)  # Fête des mères 2026: 21-31 May
     async with engine(config, clock=ManualClock(during)) as running:
         (request,) = await receivers["referent-37"].wait_for()
@@ -451,6 +452,51 @@ async def test_a_4xx_fails_for_good(tmp_path: Path, receivers: dict[str, Receive
         await log.close()
     assert "not retried" in failed.reason
     assert len(receiver.requests) == 1
+
+
+@pytest.mark.parametrize("status", [410, 404])
+async def test_a_tier_nobody_can_be_pushed_to_climbs_at_once(
+    tmp_path: Path, receivers: dict[str, Receiver], status: int
+) -> None:
+    """The only tier-0 contact's server answers for good that it takes nothing (a 410):
+    the interlocutor is told now, not at the deadline (the clock never reaches it)."""
+    receivers["referent-37"].status = status
+    config = config_for(tmp_path, receivers)
+    async with engine(config, clock=ManualClock(QUIET_DAY)) as running:
+        await running.handle(alarm())
+        (escalated,) = await receivers["interlocuteur-37"].wait_for(
+            lambda r: r.event == "escalation.escalated"
+        )
+        (esc,) = running.list(who(config, "installer"))
+    assert escalated.data["tier"] == 1
+    assert esc.tier == 1
+    # The climb came at once: the new deadline is tier 1's, counted from the failure.
+    assert esc.deadline == QUIET_DAY + timedelta(seconds=300)
+    assert len(receivers["referent-37"].requests) == 1
+
+
+async def test_a_tier_with_one_reachable_contact_waits_for_its_deadline(
+    tmp_path: Path, receivers: dict[str, Receiver]
+) -> None:
+    """One of two tier-0 contacts fails for good: the other was told, so the ladder keeps
+    its deadline."""
+    receivers["referent-37"].status = 410
+    config = config_for(
+        tmp_path,
+        receivers,
+        ladder="[{contacts: [referent-37, owner], ack_deadline: 120},"
+        " {contacts: [interlocuteur-37], ack_deadline: 300}]",
+    )
+    async with engine(config, clock=ManualClock(QUIET_DAY)) as running:
+        log = ChangeLog(running, who(config, "installer"))
+        await running.handle(alarm())
+        await receivers["owner"].wait_for()
+        await log.wait_for("delivery_failed")
+        await wait_until(lambda: running.pending_deliveries == 0)
+        (esc,) = running.list(who(config, "installer"))
+        await log.close()
+    assert esc.tier == 0
+    assert receivers["interlocuteur-37"].requests == []
 
 
 async def test_a_dead_url_does_not_hold_up_another_contact(

@@ -39,6 +39,7 @@ escalation:
   ladder: [{{contacts: [referent-37], ack_deadline: 300}}]
   fold_window: 0
   webhook: {{timeout: 1, backoff_initial: 0.05, backoff_max: 0.3}}
+  high_stock: {{calendar: false}}  # today's date must decide nothing here
 http: {{port: {port}}}
 journal: {{path: journal.db}}
 """

@@ -27,7 +27,7 @@ from hub.escalation.engine import EscalationEngine, as_service
 from hub.escalation.model import Contact, ContactRole, Escalation, EscalationService
 from hub.escalation.webhooks import EVENT_HEADER, SIGNATURE_HEADER, verify_signature
 from hub.events import AlarmKind, AlarmSignal
-from hub.http import HttpSettings, create_app, openapi_document, serve
+from hub.http import HttpSettings, Readiness, create_app, openapi_document, serve
 from hub.http.app import METRICS
 from hub.http.tokens import hash_token, new_token
 from tests.http.openapi_check import OpenApiChecker
@@ -53,8 +53,8 @@ class People:
     tokens: dict[str, str]
 
 
-@pytest.fixture
-def people() -> People:
+def make_people() -> People:
+    """The contacts of ``WHO``, each with a fresh token."""
     specs = {
         "referent": ("referent-37", "Référent sûreté 37", ContactRole.LOCAL_REFERENT, {"referent"}),
         "interlocutor": (
@@ -78,6 +78,11 @@ def people() -> People:
         for key, (cid, name, role, scopes) in specs.items()
     }
     return People(contacts, tokens)
+
+
+@pytest.fixture
+def people() -> People:
+    return make_people()
 
 
 # -- webhooks: a real receiver on loopback ---------------------------------------------
@@ -273,10 +278,20 @@ def checker() -> OpenApiChecker:
 
 
 @pytest.fixture
+def readiness() -> list[Readiness]:
+    """What ``/healthz`` reports: the last item (a test appends one to change it)."""
+    return [Readiness(ready=True, configured=1, running=1)]
+
+
+@pytest.fixture
 def app(
-    shop: Shop, settings: HttpSettings, clock: FakeClock, checker: OpenApiChecker
+    shop: Shop,
+    settings: HttpSettings,
+    clock: FakeClock,
+    checker: OpenApiChecker,
+    readiness: list[Readiness],
 ) -> web.Application:
-    application = create_app(shop.service, settings, clock=clock)
+    application = create_app(shop.service, settings, clock=clock, readiness=lambda: readiness[-1])
     checker.attach(application)
     return application
 

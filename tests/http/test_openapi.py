@@ -20,7 +20,7 @@ from openapi_spec_validator import validate
 
 from hub.escalation.model import ContactRole, Escalation, Priority, Status
 from hub.events import AlarmKind
-from hub.http import ERROR_CODES, openapi_document
+from hub.http import ERROR_CODES, Readiness, openapi_document
 from tests.http.conftest import WHO, Client, FakeClock, Shop, post_with_stalled_body
 from tests.http.openapi_check import OpenApiChecker
 
@@ -104,7 +104,11 @@ async def _stream_status(
 
 
 async def test_every_documented_response_is_produced(
-    client: Client, shop: Shop, checker: OpenApiChecker, clock: FakeClock
+    client: Client,
+    shop: Shop,
+    checker: OpenApiChecker,
+    clock: FakeClock,
+    readiness: list[Readiness],
 ) -> None:
     acked, resolved, released, spare = [await shop.holdup() for _ in range(4)]
     panic = await shop.alarm(AlarmKind.PANIC)  # preserves no scene
@@ -152,6 +156,10 @@ async def test_every_documented_response_is_produced(
         assert reply.status == status, (method, path)
     for action in ("ack", "resolve", "release-scene"):
         assert await post_with_stalled_body(client, f"{E}/{spare.id}/{action}") == 408
+    readiness.append(Readiness(ready=False, configured=1, running=0))  # a hub still starting
+    assert (await client.get("/healthz", who=None)).status == 503
+    readiness.append(Readiness(ready=True, configured=2, running=1))  # a device retried
+    assert (await client.get("/healthz", who=None)).body["status"] == "degraded"
     assert await _stream_status(client, "referent") == 200
     assert await _stream_status(client, "referent", "?x=1") == 400
     assert await _stream_status(client, None) == 401

@@ -55,6 +55,12 @@ async def test_sign_in_follow_live_and_acknowledge(page: Page, client: Client, s
     assert await page.evaluate(f"{js(item(existing.id))}.dataset.status") == "open"
     title = await page.evaluate(f"{js(item(existing.id) + ' h3')}.textContent")
     assert "Bijouterie du Centre" in title
+    # One numbering of tiers: the page shows the API's (from 0).
+    shown = await page.evaluate(
+        f"[...document.querySelectorAll({json.dumps(item(existing.id) + ' dt')})]"
+        ".find(d => d.textContent.startsWith('Tier')).nextElementSibling.textContent"
+    )
+    assert shown == str((await client.get(f"/api/v1/escalations/{existing.id}")).body["tier"])
     # The token is kept for the tab only, and never appears in the address.
     stored = await page.evaluate("sessionStorage.getItem('ecrin.referent.token')")
     assert stored == client.people.tokens["referent"]

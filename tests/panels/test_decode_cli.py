@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from hub.cli import main
+from plugins.panels import DEVICE_TYPES
 from plugins.panels.ad2 import encode_ad2_keypad, encode_ad2_lrr
 from plugins.panels.contact_id import encode_contact_id
 from plugins.panels.decode_cli import PROTOCOLS, decode_main
@@ -45,6 +47,12 @@ CAPTURES = {
         [(None, None), ("duress", False)],
         ["malformed keypad message"],
     ),
+    # The Envisalink's TPI: IT-100 frames after the login line the panel prompts for.
+    "envisalink": (
+        b"Login:\r\n" + encode_it100("505", "1") + encode_it100("625"),
+        [(None, None), ("panic", False)],  # the login's answer, then the panic key
+        ["command must be 3 digits"],
+    ),
     "sia-dc09": (
         encode_dc09("SIA-DCS", 1, "1234", "Nri1/HA01", timestamp=OLD)
         + b"\nFFFF0010garbage\r"
@@ -72,6 +80,16 @@ def test_every_protocol_has_a_capture() -> None:
     assert set(PROTOCOLS) == set(CAPTURES)
 
 
+def test_every_panel_device_type_can_be_decoded(capsys: pytest.CaptureFixture[str]) -> None:
+    """``ecrin plugins`` lists the panel types; ``ecrin decode`` takes each of them."""
+    assert set(PROTOCOLS) == set(DEVICE_TYPES)
+    with pytest.raises(SystemExit):
+        main(["decode", "-h"])
+    shown = capsys.readouterr().out
+    for name in DEVICE_TYPES:
+        assert name in shown
+
+
 def test_offline_keeps_the_frame_time() -> None:
     _, events, _ = run("sia-dc09", CAPTURES["sia-dc09"][0])
     assert events[0]["time"] == OLD.isoformat()
@@ -92,7 +110,8 @@ def test_unknown_protocol_lists_the_known_ones() -> None:
     assert code == 2
     assert events == []
     assert errors == [
-        "unknown protocol 'ademco-685'; known protocols: contact-id, dsc-it100, ad2, sia-dc09"
+        "unknown protocol 'ademco-685'; known protocols:"
+        " contact-id, dsc-it100, envisalink, ad2, sia-dc09"
     ]
 
 

@@ -48,7 +48,7 @@
       cameras: "Caméras",
       created: "Déclenchée",
       deadline: "Échéance d'acquittement",
-      tier: "Palier",
+      tier: "Palier atteint (à partir de 0)",
       signals: "Signaux",
       highStock: "Période à fort stock",
       scene: "Scène",
@@ -98,7 +98,7 @@
       cameras: "Cameras",
       created: "Raised",
       deadline: "Acknowledge by",
-      tier: "Tier",
+      tier: "Tier reached (from 0)",
       signals: "Signals",
       highStock: "High-stock period",
       scene: "Scene",
@@ -321,7 +321,7 @@
     fact(t("cameras"), escalation.cameras.join(", "));
     fact(t("created"), formatTime(escalation.created_at));
     if (escalation.status === "open" && escalation.deadline) fact(t("deadline"), formatTime(escalation.deadline));
-    fact(t("tier"), escalation.tier + 1);
+    fact(t("tier"), escalation.tier); // numbered from 0, as in the API, webhooks and logs
     if (escalation.signals > 1) fact(t("signals"), escalation.signals);
     fact(t("highStock"), escalation.high_stock);
     fact(t("scene"), escalation.scene_sealed ? t("sceneSealed") : null);
