@@ -4,9 +4,9 @@ the hold-up still reaches the referent, the log stays small, and the API answers
 The hub runs as a service manager would start it (``prlimit --nofile=1024:1024``, so it
 cannot raise its own limit), with its DSC panel on a pseudo-terminal and the contacts'
 webhook receivers on loopback. The connections send half a request head and wait: in
-this shop the header deadline is ten minutes and the connection caps are far above the
-flood, so what protects the hold-up here is the listener's descriptor reserve (the caps
-and deadlines have their own tests in tests/http/test_listener.py).
+this shop the header and keep-alive deadlines are ten minutes and the connection caps
+are far above the flood, so what protects the hold-up here is the listener's descriptor
+reserve (the caps and deadlines have their own tests in tests/http/test_listener.py).
 """
 
 from __future__ import annotations
@@ -129,8 +129,8 @@ async def test_a_holdup_gets_through_a_flood_of_idle_connections(
     port = free_port()
     with config.open("a", encoding="utf-8") as text:
         text.write(
-            f"http: {{port: {port}, header_timeout: 600, max_connections: 5000,"
-            " max_connections_per_address: 5000}\n"
+            f"http: {{port: {port}, header_timeout: 600, keepalive_timeout: 600,"
+            " max_connections: 5000, max_connections_per_address: 5000}\n"
         )
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "hub.log"
