@@ -4,7 +4,10 @@ Why it is built this way (the long form is in ``docs/serial.md``):
 
 * pyserial opens and configures the port (baud rate, parity, flow control, an exclusive
   lock so that two programs never steal each other's bytes), in a worker thread because
-  opening some adapters and every network URL can block.
+  opening some adapters and every network URL can block. Its habit of discarding the
+  input buffer as it opens is turned off: the bytes the kernel (or a device server) held
+  for us while the hub was restarting or the port was being reopened are a panel's
+  frames, a hold-up among them.
 * A local port is then read and written through its file descriptor with
   ``loop.add_reader``/``add_writer`` and non-blocking ``os.read``/``os.write``. No thread
   sits in a blocking read, readiness costs nothing while the panel is quiet, and a
@@ -101,7 +104,7 @@ def _open_port(config: SerialConfig) -> serial.SerialBase:
     stopbits: float = config.stopbits
     if stopbits in (1, 2):
         stopbits = int(stopbits)
-    return serial.serial_for_url(
+    port = serial.serial_for_url(
         config.port,
         baudrate=config.baudrate,
         bytesize=config.bytesize,
@@ -112,7 +115,39 @@ def _open_port(config: SerialConfig) -> serial.SerialBase:
         timeout=_THREAD_READ_TIMEOUT,
         write_timeout=None,
         exclusive=config.exclusive,
+        do_not_open=True,
     )
+    _open_keeping_input(port)
+    return port
+
+
+#: The methods pyserial's ``open`` calls to discard what is waiting to be read: the
+#: POSIX port's ``_reset_input_buffer`` (``tcflush(TCIFLUSH)``), and the URL handlers'
+#: ``reset_input_buffer`` (a purge request to an RFC 2217 server, a drain of a socket).
+_INPUT_FLUSHES = ("_reset_input_buffer", "reset_input_buffer")
+
+
+def _discard_nothing() -> None:
+    """Stands in for an input flush while a port opens."""
+
+
+def _open_keeping_input(port: serial.SerialBase) -> None:
+    """Open ``port`` without discarding the bytes already waiting to be read.
+
+    pyserial flushes the input as it opens a port, for a "clean start". Here those bytes
+    are what a panel sent while the hub was restarting or reopening a port that had gone
+    away, a hold-up among them, and the decoder resynchronises on a partial frame anyway.
+    The flush is shadowed on this one object for the duration of ``open`` (every class,
+    the URL handlers included, keeps its own ``open``), then the class's methods are
+    visible again, so a deliberate ``reset_input_buffer`` later still works.
+    """
+    for name in _INPUT_FLUSHES:
+        setattr(port, name, _discard_nothing)
+    try:
+        port.open()  # type: ignore[attr-defined]  # every class has it; the stubs omit it
+    finally:
+        for name in _INPUT_FLUSHES:
+            vars(port).pop(name, None)
 
 
 def _open_reason(exc: BaseException) -> str:

@@ -69,7 +69,8 @@ def serial_schema(*, baudrate: int, supervision: float) -> dict[str, Setting]:
             int,
             default=5,
             minimum=0,
-            help="bad frames within bad_frame_window reported as a line-quality trouble (0 = off)",
+            help="bad frames (bad checksums, runs of noise) within bad_frame_window reported"
+            " as a line-quality trouble (0 = off)",
         ),
         "bad_frame_window": Setting(
             float, default=60.0, minimum=1.0, help="the window of bad_frame_burst, seconds"
@@ -185,8 +186,8 @@ def _dc09_schema() -> Schema:
             int,
             default=5,
             minimum=0,
-            help="frames with a bad CRC within bad_frame_window reported as a"
-            " line-quality trouble (0 = off)",
+            help="frames with a bad CRC, and runs of noise, within bad_frame_window reported"
+            " as a line-quality trouble (0 = off)",
         ),
         "bad_frame_window": Setting(
             float, default=60.0, minimum=1.0, help="the window of bad_frame_burst, seconds"

@@ -231,6 +231,8 @@ class Ad2Decoder(LineDecoder):
     """
 
     protocol = PROTOCOL
+    #: The AlarmDecoder's lines carry no checksum: every line it cannot use is noise.
+    checked = False
 
     def __init__(
         self,

@@ -82,6 +82,7 @@ class PanelCounters:
         events: events it produced.
         rejected: frames it rejected (garbage, bad checksum, unknown).
         bad_checksum: rejected for a bad checksum alone.
+        noise: runs of bytes that could not be framed (line noise, a wrong baud rate).
         reconnects: times the link was reopened after it went away.
         line_quality_troubles: bursts of bad frames reported.
     """
@@ -90,6 +91,7 @@ class PanelCounters:
     events: int = 0
     rejected: int = 0
     bad_checksum: int = 0
+    noise: int = 0
     reconnects: int = 0
     line_quality_troubles: int = 0
 
@@ -124,6 +126,11 @@ class DecoderCounters:
         """Frames rejected for a bad checksum (a bad CRC for DC-09)."""
         return self.decoder.stats.bad_checksum
 
+    @property
+    def noise(self) -> int:
+        """Runs of bytes that could not be framed (see ``plugins.panels.framing``)."""
+        return self.decoder.stats.noise
+
 
 class StreamPanel(DecoderCounters):
     """A panel on a byte stream: link → decoder → ``ctx.emit``, supervised.
@@ -142,10 +149,6 @@ class StreamPanel(DecoderCounters):
     protocol: ClassVar[str] = ""
     #: The default silence interval when the settings do not give one.
     default_supervision: ClassVar[float] = 0.0
-    #: Whether every rejected frame counts towards a line-quality burst, or only bad
-    #: checksums. With a checksum, a line the panel printed on purpose that the decoder
-    #: does not know is not noise; without one, a mangled line is the only sign of it.
-    all_rejects_are_noise: ClassVar[bool] = False
 
     def __init__(self, ctx: DeviceContext, link: StreamLink, decoder: Decoder) -> None:
         self.ctx = ctx
@@ -189,6 +192,7 @@ class StreamPanel(DecoderCounters):
             events=self.events,
             rejected=self.rejected,
             bad_checksum=self.bad_checksum,
+            noise=self.noise,
             reconnects=self.reconnects,
             line_quality_troubles=self.quality.bursts,
         )
@@ -244,7 +248,7 @@ class StreamPanel(DecoderCounters):
     def feed(self, data: bytes) -> None:
         """Decode a chunk from the link and emit its events (runs on the loop)."""
         stats = self.decoder.stats
-        frames, rejected, checksum = stats.frames, stats.rejected, stats.bad_checksum
+        frames, rejected, line_errors = stats.frames, stats.rejected, stats.line_errors
         events = self.decoder.feed(data)
         for event in events:
             if self.keep(event):
@@ -252,7 +256,9 @@ class StreamPanel(DecoderCounters):
         for reject in self.decoder.rejects():
             self.log.debug("%s: rejected %r: %s", self.ctx.device_id, reject.raw, reject.reason)
         new_rejects = stats.rejected - rejected
-        noise = new_rejects if self.all_rejects_are_noise else stats.bad_checksum - checksum
+        # Bad checksums and noise (bytes that cannot be framed), as the decoder counts
+        # them: see plugins.panels.framing.
+        noise = stats.line_errors - line_errors
         if noise and self.quality.bad(noise):
             self.log.warning(
                 "%s: %d bad frames within %g s: line-quality trouble",
@@ -459,7 +465,6 @@ class Ad2Panel(StreamPanel):
 
     protocol = "ad2"
     default_supervision = 90.0
-    all_rejects_are_noise = True
 
     def __init__(self, ctx: DeviceContext, link: StreamLink | None = None) -> None:
         decoder = Ad2Decoder(
@@ -569,6 +574,7 @@ class SiaDc09Receiver(DecoderCounters):
             events=self.events,
             rejected=self.rejected,
             bad_checksum=self.bad_checksum,
+            noise=self.noise,
             reconnects=0,
             line_quality_troubles=self.quality.bursts,
         )
@@ -613,19 +619,30 @@ class SiaDc09Receiver(DecoderCounters):
                     writer.write(b"".join(replies))
                     await writer.drain()
             if len(pending) > self.max_frame:
-                self._drop(pending, f"no CR within {self.max_frame} bytes")
+                self._drop(pending, f"no CR within {self.max_frame} bytes", noise=True)
                 pending = b""
         if pending.strip(b"\r\n"):
             self._drop(pending, "connection closed in the middle of a frame")
 
-    def _drop(self, raw: bytes, reason: str) -> None:
-        self.decoder.stats.reject(raw, reason)
+    def _drop(self, raw: bytes, reason: str, *, noise: bool = False) -> None:
+        """Count bytes that never made a frame; ``noise``: a run too long to be a frame,
+        which counts towards line quality as the framer counts one: once per
+        ``max_frame`` bytes."""
+        stats = self.decoder.stats
+        stats.reject(raw, reason, noise=noise)
         self.log.debug("%s: dropped %r: %s", self.ctx.device_id, raw[:64], reason)
+        if not noise:
+            return
+        blocks = -(len(raw) // -self.max_frame)  # a ceiling division
+        stats.noise += blocks - 1  # the reject counted the first
+        if self.quality.bad(blocks):
+            self.log.warning("%s: burst of bad CRCs or noise", self.ctx.device_id)
+            self._line_quality(restore=False)
 
     def feed(self, frame: bytes) -> list[bytes]:
         """Decode one whole frame, emit its events, return the answers to send."""
         stats = self.decoder.stats
-        frames, rejected, crc = stats.frames, stats.rejected, stats.bad_checksum
+        frames, rejected, line_errors = stats.frames, stats.rejected, stats.line_errors
         for event in self.decoder.feed(frame):
             self.ctx.emit(event)
         for reject in self.decoder.rejects():
@@ -642,9 +659,9 @@ class SiaDc09Receiver(DecoderCounters):
             self.health.activity()
             if self.quality.good():
                 self._line_quality(restore=True)
-        noise = stats.bad_checksum - crc
+        noise = stats.line_errors - line_errors
         if noise and self.quality.bad(noise):
-            self.log.warning("%s: burst of frames with a bad CRC", self.ctx.device_id)
+            self.log.warning("%s: burst of bad CRCs or noise", self.ctx.device_id)
             self._line_quality(restore=False)
         return replies
 

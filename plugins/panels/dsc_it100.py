@@ -433,7 +433,7 @@ class It100Decoder(LineDecoder):
             msg = IT100_MESSAGES.get(frame.command)
             if msg is not None and msg.strict and (match := self._layout(frame)) is not None:
                 if not line.after_overflow:
-                    self._reject(line.data[:start], "garbage before a frame")
+                    self._reject(line.data[:start], "garbage before a frame", noise=True)
                 return self._frame(frame, line.data[start:], match)
         if whole is not None:
             return self._frame(whole, line.data, None)

@@ -10,6 +10,23 @@ at the end of a garbage run.
 
 ``LineDecoder`` holds what every line decoder repeats: the splitter, the counters,
 the bounded list of rejects. A protocol implements only ``_decode_line``.
+
+It also decides, once for every protocol, which rejects are line noise (``noise`` in
+the stats, judged by the device's line-quality rule beside bad checksums). Bytes that
+cannot be framed are noise, counted in runs so that one glitch counts once and a
+wrong baud rate counts fast:
+
+* a line holding a byte that no line of the protocol holds (all these protocols are
+  printable ASCII; a wrong baud rate, a wrong parity or a broken cable make control
+  characters and 8-bit bytes): one per line;
+* bytes skipped to find a frame further on the line (resynchronisation): one per line;
+* a run with no line end longer than the longest frame: one when it starts, and one
+  more for every further ``max_line`` bytes dropped, so that a stream with no line end
+  at all keeps counting;
+* for a protocol without a checksum, any line the decoder cannot use.
+
+A printable line that a protocol with a checksum does not know is not noise: the
+panel printed it on purpose.
 """
 
 from __future__ import annotations
@@ -79,6 +96,11 @@ class LineSplitter:
         self.max_line = max_line
         self._buf = bytearray()
         self._overflowed = False
+        self._run_dropped = 0
+        #: Pieces of over-long runs dropped: one as a run starts overflowing, and one
+        #: more for each further ``max_line`` bytes dropped from it (how line noise
+        #: without line ends is counted).
+        self.overflow_blocks = 0
 
     @property
     def pending(self) -> int:
@@ -102,10 +124,12 @@ class LineSplitter:
                     dropped = buf[start : min(end - self.max_line, start + _EVIDENCE)]
                     out.append(Overflow(bytes(dropped), self.max_line))
                 overflowed = True
+                self._dropped(end - self.max_line - start)
                 start = end - self.max_line
             if end > start:
                 out.append(Line(bytes(buf[start:end]), overflowed))
             self._overflowed = False
+            self._run_dropped = 0
             start = end + 1
         del buf[:start]
         if len(buf) > self.max_line:
@@ -113,8 +137,17 @@ class LineSplitter:
             if not self._overflowed:
                 out.append(Overflow(bytes(buf[: min(excess, _EVIDENCE)]), self.max_line))
                 self._overflowed = True
+            self._dropped(excess)
             del buf[:excess]
         return out
+
+    def _dropped(self, count: int) -> None:
+        """Count ``count`` more bytes dropped from the current over-long run, in blocks
+        of ``max_line`` (a block counts from its first byte)."""
+        before, self._run_dropped = self._run_dropped, self._run_dropped + count
+        started_before = -(before // -self.max_line)  # ceiling divisions
+        started_now = -(self._run_dropped // -self.max_line)
+        self.overflow_blocks += started_now - started_before
 
     def finish(self) -> list[Line | Overflow]:
         """Return the last line when the stream ended without a line end."""
@@ -123,6 +156,7 @@ class LineSplitter:
         line = Line(bytes(self._buf), self._overflowed)
         self._buf.clear()
         self._overflowed = False
+        self._run_dropped = 0
         return [line]
 
 
@@ -135,12 +169,18 @@ class LineDecoder:
     """
 
     protocol: ClassVar[str] = ""
+    #: Whether the protocol's frames carry a checksum. Without one, a line the decoder
+    #: cannot use is the only sign of a mangled line, so every reject is noise.
+    checked: ClassVar[bool] = True
+    #: A byte no line of the protocol holds: a rejected line with one is noise.
+    noise_byte: ClassVar[re.Pattern[bytes]] = re.compile(rb"[^\t\x20-\x7e]")
 
     def __init__(self, device: str, *, max_line: int) -> None:
         """Create the decoder for ``device`` (its id goes on every event)."""
         self.device = device
         self.stats = DecodeStats()
         self._lines = LineSplitter(max_line)
+        self._overflow_blocks = 0
         self._rejects: list[Rejected] = []
 
     @property
@@ -165,17 +205,41 @@ class LineDecoder:
         events: list[Event] = []
         for piece in pieces:
             if isinstance(piece, Overflow):
-                self._reject(piece.dropped, f"line longer than {piece.limit} bytes, dropped")
+                # Evidence only: the run's noise is counted in blocks, below.
+                self._keep(
+                    self.stats.reject(
+                        piece.dropped, f"line longer than {piece.limit} bytes, dropped"
+                    )
+                )
                 continue
             self.stats.frames += 1
             events.extend(self._decode_line(piece))
         self.stats.events += len(events)
+        blocks = self._lines.overflow_blocks
+        self.stats.noise += blocks - self._overflow_blocks
+        self._overflow_blocks = blocks
         return events
 
     def _decode_line(self, line: Line) -> list[Event]:
         raise NotImplementedError
 
-    def _reject(self, raw: bytes, reason: str, *, checksum: bool = False) -> None:
-        self._rejects.append(self.stats.reject(raw, reason, checksum=checksum))
+    def _reject(
+        self, raw: bytes, reason: str, *, checksum: bool = False, noise: bool = False
+    ) -> None:
+        """Count and keep a reject.
+
+        Args:
+            raw: the rejected bytes.
+            reason: one line saying why.
+            checksum: a whole frame with a wrong checksum.
+            noise: bytes the decoder skipped to find a frame further on; a line with a
+                ``noise_byte``, and any reject of a protocol without a checksum, are
+                noise whatever the caller says.
+        """
+        noise = noise or not self.checked or self.noise_byte.search(raw) is not None
+        self._keep(self.stats.reject(raw, reason, checksum=checksum, noise=noise))
+
+    def _keep(self, reject: Rejected) -> None:
+        self._rejects.append(reject)
         if len(self._rejects) > _MAX_PENDING_REJECTS:
             del self._rejects[: len(self._rejects) - _MAX_PENDING_REJECTS]

@@ -932,7 +932,7 @@ class Dc09StreamDecoder(LineDecoder):
             except Dc09Error:
                 continue
             if not line.after_overflow:
-                self._reject(line.data[: match.start()], "garbage before a frame")
+                self._reject(line.data[: match.start()], "garbage before a frame", noise=True)
             return self._accept(msg)
         if not line.after_overflow:
             self._reject(line.data, error.reason, checksum=error.crc)

@@ -9,7 +9,7 @@ referent API on a free port. The panel is an ``It100Simulator`` on the far end o
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,8 +172,9 @@ def make_shop(tmp_path: Path, cable: PtyCable, receivers: dict[str, Receiver]) -
     """Start the hub of the shop on ``cable``, with the panel simulator on the far end,
     and the receivers of the contacts not named in ``down`` (nothing listens on the
     others' ports). ``high_stock`` and ``clock`` are for the calendar's tests (see
-    ``write_shop``). The shop is ready once the hub has opened the port and asked the
-    panel for its status (so nothing the panel sends is lost to the port opening)."""
+    ``write_shop``). ``before_hub`` is what the panel does before the hub has opened the
+    port (the hub is restarting). The shop is ready once the hub has opened the port and
+    asked the panel for its status."""
 
     @asynccontextmanager
     async def running(
@@ -181,6 +182,7 @@ def make_shop(tmp_path: Path, cable: PtyCable, receivers: dict[str, Receiver]) -
         *,
         high_stock: str = "{calendar: false}",
         clock: Clock | None = None,
+        before_hub: Callable[[It100Simulator], Awaitable[object]] | None = None,
     ) -> AsyncIterator[Shop]:
         for contact_id, receiver in receivers.items():
             if contact_id not in down:
@@ -191,11 +193,11 @@ def make_shop(tmp_path: Path, cable: PtyCable, receivers: dict[str, Receiver]) -
         manager.load_entry_points()
         assert not manager.errors, manager.errors
         config = load_config(path, manager.device_types())
-        async with (
-            It100Simulator(cable) as panel,
-            Hub(config, manager, http_port=0, clock=clock) as hub,
-        ):
-            await panel.wait_command("001")
-            yield Shop(hub, panel, referent, interlocutor, tokens)
+        async with It100Simulator(cable) as panel:
+            if before_hub is not None:
+                await before_hub(panel)
+            async with Hub(config, manager, http_port=0, clock=clock) as hub:
+                await panel.wait_command("001")
+                yield Shop(hub, panel, referent, interlocutor, tokens)
 
     return running

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -314,3 +315,27 @@ async def test_the_hub_journals_only_the_known_accounts_frames(tmp_path: Path) -
     journaled = [e.event() for e in read_entries(hub.journal_path) if e.type == "AlarmSignal"]
     assert journaled == [signal]
     assert not [e for e in on_bus.events if b"9999" in getattr(e, "raw", b"")]
+
+
+async def test_noise_is_a_line_quality_trouble_and_the_next_frame_goes_through(
+    build_device: Any, running: Any, sink: EventSink
+) -> None:
+    """Random bytes with no CR (a port scanner, a wrong protocol): each run too long
+    to be a frame is noise, counted with the same burst rule as bad CRCs."""
+    device = build_device("sia-dc09", {"host": "127.0.0.1", "port": 0})
+    noise = random.Random(9).randbytes(16 * 1024).replace(b"\r", b"")
+    async with running(device):
+        async with Dc09Simulator("127.0.0.1", device.port) as scanner:
+            await scanner.send_unanswered(noise)
+            (trouble,) = await sink.wait_for(AlarmSignal, lambda s: s.code == LINE_QUALITY_CODE)
+        async with Dc09Simulator("127.0.0.1", device.port) as sim:
+            reply = await sim.holdup(zone=2)
+            assert reply.kind == "ACK"
+            await sink.wait_for(AlarmSignal, lambda s: s.kind is AlarmKind.HOLDUP)
+    assert (trouble.kind, trouble.restore, trouble.protocol) == (
+        AlarmKind.TROUBLE,
+        False,
+        "sia-dc09",
+    )
+    assert device.noise >= 5
+    assert device.bad_checksum == 0

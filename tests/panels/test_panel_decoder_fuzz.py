@@ -146,6 +146,7 @@ def test_chunk_boundaries_change_nothing(name: str, data: st.DataObject) -> None
     chunked = feed_in_chunks(chunked_decoder, stream, cuts) + list(chunked_decoder.finish())
     assert summary(chunked) == summary(whole)
     assert chunked_decoder.stats.rejected == whole_decoder.stats.rejected
+    assert chunked_decoder.stats.noise == whole_decoder.stats.noise
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -191,3 +191,75 @@ async def test_url_handlers_are_read_in_a_thread() -> None:
         await link.close()
     with pytest.raises(LinkDown):
         await link.read()
+
+
+async def test_what_the_panel_sent_before_the_port_opened_is_read(cable: PtyCable) -> None:
+    """pyserial flushes the input as it opens a port; the hub must not: those bytes are
+    what a panel sent while the hub was restarting, a hold-up among them."""
+    await cable.write(b"sent while the hub was down\r\n")
+    link = SerialLink(SerialConfig(port=cable.path))
+    await link.open()
+    try:
+        await cable.write(b"sent after\r\n")
+        got = await read_until(link.read, lambda b: b.endswith(b"after\r\n"))
+        assert got == b"sent while the hub was down\r\nsent after\r\n"
+    finally:
+        await link.close()
+
+
+async def test_what_the_panel_sent_while_the_port_was_away_is_read_after_reopening(
+    cable: PtyCable,
+) -> None:
+    """The replug case: a new adapter is there, the panel talks before the link has
+    reopened it; nothing it said is discarded by the reopening."""
+    link = SerialLink(SerialConfig(port=cable.path))
+    await link.open()
+    cable.unplug()
+    with pytest.raises(LinkDown):
+        await asyncio.wait_for(link.read(), 5)
+    await link.close()
+    cable.plug()
+    await cable.write(b"sent before the reopening\r\n")
+    await link.open()
+    try:
+        await cable.write(b"sent after\r\n")
+        got = await read_until(link.read, lambda b: b.endswith(b"after\r\n"))
+        assert got == b"sent before the reopening\r\nsent after\r\n"
+    finally:
+        await link.close()
+
+
+async def test_a_url_handler_keeps_what_was_sent_before_it_opened(
+    cable: PtyCable, tmp_path: Path
+) -> None:
+    """``spy://`` wraps a local port in a handler that owns ``read`` (so a thread reads
+    it): its opening keeps the waiting bytes too."""
+    await cable.write(b"sent while the hub was down\r\n")
+    link = SerialLink(SerialConfig(port=f"spy://{cable.path}?file={tmp_path / 'spy.txt'}"))
+    await link.open()
+    try:
+        assert link.uses_thread
+        await cable.write(b"sent after\r\n")
+        got = await read_until(link.read, lambda b: b.endswith(b"after\r\n"))
+        assert got == b"sent while the hub was down\r\nsent after\r\n"
+    finally:
+        await link.close()
+
+
+async def test_a_deliberate_input_flush_still_works_after_opening(cable: PtyCable) -> None:
+    """Only the opening keeps the waiting bytes: the port object is left as pyserial
+    made it, so its own ``reset_input_buffer`` still discards them."""
+    link = SerialLink(SerialConfig(port=cable.path))
+    await link.open()
+    try:
+        port = link._port
+        assert port is not None
+        await cable.write(b"stale\r\n")
+        async with asyncio.timeout(5):
+            while port.in_waiting < 7:  # the kernel hands pty bytes on in a worker
+                await asyncio.sleep(0.01)
+        port.reset_input_buffer()
+        await cable.write(b"fresh\r\n")
+        assert await read_until(link.read, lambda b: b.endswith(b"\r\n")) == b"fresh\r\n"
+    finally:
+        await link.close()
