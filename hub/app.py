@@ -32,7 +32,7 @@ from hub.escalation.engine import EscalationEngine
 from hub.escalation.outbox import read_journal_anchor
 from hub.events import AlarmSignal, Event, HubStarted, HubStopping
 from hub.hookspecs import HubInfo
-from hub.http import Readiness, create_app, serve
+from hub.http import HttpSettings, Readiness, create_app, serve
 from hub.journal import Journal, JournalAnchor, open_or_quarantine
 from hub.plugins import PluginManager
 from hub.recorder import Recorder
@@ -179,7 +179,11 @@ class Hub:
         port = http.port if self._http_port is None else self._http_port
         try:
             self.http_url = await self._stack.enter_async_context(
-                serve(create_app(engine, readiness=self.readiness), http.host, port)
+                serve(
+                    create_app(engine, HttpSettings.from_config(http), readiness=self.readiness),
+                    http.host,
+                    port,
+                )
             )
         except OSError as exc:
             log.error(

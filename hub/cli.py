@@ -23,6 +23,7 @@ from typing import Final, TextIO
 
 from hub.app import Hub
 from hub.config import Config, ConfigError, disabled_plugins, load_config
+from hub.descriptors import raise_open_files_limit
 from hub.devices import DeviceType
 from hub.heap import freeze_startup_objects
 from hub.logs import RedactingFilter, configure_logging
@@ -152,6 +153,7 @@ async def _run_hub(
 ) -> int:
     from hub.console import EventPrinter
 
+    raise_open_files_limit()
     manager = _plugin_manager(config_path)
     catalogue = manager.device_types()
     config = config_for_run(config_path, catalogue, err)

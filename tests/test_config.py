@@ -27,6 +27,7 @@ from hub.config import (
     load_config,
 )
 from hub.devices import Device, DeviceContext, DeviceType, PanelZone
+from hub.http import HttpSettings
 from hub.plugins import PluginManager
 from hub.schema import Setting, SettingError, validate_settings
 
@@ -546,6 +547,58 @@ escalation: {{ladder: [{{contacts: [referent-37], ack_deadline: 60}}]}}
     assert config.escalation.outbox_path == tmp_path / "ecrin-outbox.db"
 
 
+def test_http_limits(tmp_path: Path) -> None:
+    config = load(write(tmp_path, SITE))
+    assert HttpSettings.from_config(config.http) == HttpSettings()
+    path = write(
+        tmp_path,
+        SITE
+        + """\
+http:
+  max_connections: 1000
+  max_connections_per_address: 8
+  fd_reserve: 200
+  header_timeout: 5
+  body_timeout: 20
+  keepalive_timeout: 30
+""",
+    )
+    settings = HttpSettings.from_config(load(path).http)
+    assert (
+        settings.max_connections,
+        settings.max_connections_per_address,
+        settings.fd_reserve,
+        settings.header_timeout,
+        settings.body_timeout,
+        settings.keepalive_timeout,
+    ) == (1000, 8, 200, 5, 20, 30)
+
+
+def test_http_limit_errors(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        SITE
+        + """\
+http:
+  max_connections: 0
+  max_connections_per_address: many
+  fd_reserve: 4
+  header_timeout: 0
+  body_timeout: 1.5
+  keepalive_timeout: 7200
+""",
+    )
+    assert issues(path) == [
+        f"{path}:10:20: http.max_connections: 0 is below the minimum 1",
+        f"{path}:11:32: http.max_connections_per_address: expected an integer,"
+        " got a string ('many')",
+        f"{path}:12:15: http.fd_reserve: 4 is below the minimum 16",
+        f"{path}:13:19: http.header_timeout: 0 is below the minimum 1",
+        f"{path}:14:17: http.body_timeout: expected an integer, got a number (1.5)",
+        f"{path}:15:22: http.keepalive_timeout: 7200 is above the maximum 3600",
+    ]
+
+
 def test_relative_journal_path_is_beside_the_config(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -574,7 +627,9 @@ escalation: [1]
     assert issues(path) == [
         f"{path}:9:14: http.host: must not be empty",
         f"{path}:9:24: http.port: 65536 is above the maximum 65535",
-        f"{path}:9:31: http.tls: unknown key (known: host, port)",
+        f"{path}:9:31: http.tls: unknown key (known: host, port, max_connections,"
+        " max_connections_per_address, fd_reserve, header_timeout, body_timeout,"
+        " keepalive_timeout)",
         f"{path}:10:32: mqtt.password: a password needs a username (MQTT rule)",
         f"{path}:10:40: mqtt.tls: expected true or false, got a string ('no')",
         f"{path}:11:20: plugins.disable: expected a list, got a string ('ad2')",

@@ -134,10 +134,18 @@ class CameraConfig:
 
 @dataclass(frozen=True, slots=True)
 class HttpConfig:
-    """The hub's HTTP server (referent API and page, installer API, health)."""
+    """The hub's HTTP server (referent API and page, installer API, health), and the
+    limits that keep a flood of clients from starving the hold-up path (see
+    docs/security.md)."""
 
     host: str = "127.0.0.1"
     port: int = 8765
+    max_connections: int = 256
+    max_connections_per_address: int = 32
+    fd_reserve: int = 128
+    header_timeout: int = 10
+    body_timeout: int = 10
+    keepalive_timeout: int = 15
 
 
 @dataclass(frozen=True, slots=True)

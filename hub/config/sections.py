@@ -75,7 +75,16 @@ CAMERA_KEYS: Final = (
     "views_public_road",
     "retention_days",
 )
-HTTP_KEYS: Final = ("host", "port")
+HTTP_KEYS: Final = (
+    "host",
+    "port",
+    "max_connections",
+    "max_connections_per_address",
+    "fd_reserve",
+    "header_timeout",
+    "body_timeout",
+    "keepalive_timeout",
+)
 MQTT_KEYS: Final = ("host", "port", "username", "password", "client_id", "tls")
 PLUGINS_KEYS: Final = ("disable",)
 JOURNAL_KEYS: Final = ("path",)
@@ -420,14 +429,27 @@ def read_cameras(ctx: Context, items: tuple[YNode, ...]) -> tuple[CameraConfig, 
 
 
 def read_http(ctx: Context, node: YMap | None) -> HttpConfig:
-    """``http:``: where the hub's HTTP server listens."""
+    """``http:``: where the hub's HTTP server listens, and its limits."""
     if node is None:
         return HttpConfig()
     section = Section(ctx.log, node, "http", HTTP_KEYS)
     defaults = HttpConfig()
+
+    def count(key: str, minimum: int) -> int:
+        return section.integer(key, getattr(defaults, key), minimum=minimum, maximum=100_000)
+
+    def seconds(key: str) -> int:
+        return section.integer(key, getattr(defaults, key), minimum=1, maximum=3600)
+
     return HttpConfig(
         host=section.string("host", defaults.host),
         port=section.integer("port", defaults.port, minimum=1, maximum=65535),
+        max_connections=count("max_connections", 1),
+        max_connections_per_address=count("max_connections_per_address", 1),
+        fd_reserve=count("fd_reserve", 16),
+        header_timeout=seconds("header_timeout"),
+        body_timeout=seconds("body_timeout"),
+        keepalive_timeout=seconds("keepalive_timeout"),
     )
 
 

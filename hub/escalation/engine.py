@@ -529,7 +529,9 @@ class EscalationEngine:
             if (
                 record is not None
                 and record.esc.status is not Status.RESOLVED
-                and (now - record.last_signal_at).total_seconds() < window
+                # A last signal "in the future" (the clock was set back) folds nothing:
+                # a hold-up that cannot be placed in time opens its own escalation.
+                and 0 <= (now - record.last_signal_at).total_seconds() < window
             ):
                 await self._fold(record, now, digest, event, payload)
             else:

@@ -1,8 +1,9 @@
 """The hub's HTTP side: the referent API and page, the OpenAPI document, health.
 
 ``create_app(service)`` builds the aiohttp application around a running escalation
-service; ``serve(app, host, port)`` runs it on a TCP socket. ``token_new_main`` backs
-``ecrin token new``.
+service; ``serve(app, host, port)`` runs it on a TCP socket behind the listener's
+connection caps, descriptor reserve and read deadlines (``hub.http.listener``).
+``token_new_main`` backs ``ecrin token new``.
 """
 
 from hub.http.app import HttpSettings, create_app, serve

@@ -1,4 +1,4 @@
-"""The aiohttp application of the hub's HTTP side, and a way to serve it.
+"""The aiohttp application of the hub's HTTP side (served by ``hub.http.listener``).
 
 ``create_app`` wires the parts together and nothing else: the error middleware
 (outermost, so nothing escapes as an HTML error page), the referent API, the page, the
@@ -13,10 +13,8 @@ it (``Hub`` for ``ecrin run``, a fixture in the tests), and hands it here.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from typing import Final
 
 from aiohttp import web
@@ -25,9 +23,11 @@ from hub.escalation.model import EscalationService
 from hub.http.auth import Authenticator, FailureLimiter
 from hub.http.errors import make_error_middleware
 from hub.http.health import HttpMetrics, Readiness, add_health_routes
+from hub.http.listener import serve
 from hub.http.openapi import OPENAPI_PATH, openapi_document
 from hub.http.page import add_page_routes
 from hub.http.referent_api import ReferentApi
+from hub.http.settings import HTTP_SETTINGS, HttpSettings
 
 __all__ = [
     "AUTHENTICATOR",
@@ -41,30 +41,6 @@ __all__ = [
 METRICS: Final = web.AppKey("metrics", HttpMetrics)
 AUTHENTICATOR: Final = web.AppKey("authenticator", Authenticator)
 REFERENT_API: Final = web.AppKey("referent_api", ReferentApi)
-
-
-@dataclass(frozen=True, slots=True)
-class HttpSettings:
-    """Tunables of the HTTP side; the defaults are the documented behaviour.
-
-    Attributes:
-        client_max_size: the largest request body accepted, in bytes (413 beyond).
-        heartbeat: seconds of silence on an event stream before a heartbeat comment.
-        stream_queue_size: changes waiting for a slow stream client before it is cut.
-        failure_limit: failed authentications per address within ``failure_window``
-            before a lockout.
-        failure_window: seconds; also the first lockout's length.
-        max_lockout: the longest lockout, in seconds.
-        prune_interval: seconds between sweeps of the failure records.
-    """
-
-    client_max_size: int = 4096
-    heartbeat: float = 15.0
-    stream_queue_size: int = 1000
-    failure_limit: int = 10
-    failure_window: float = 60.0
-    max_lockout: float = 3600.0
-    prune_interval: float = 300.0
 
 
 def create_app(
@@ -106,7 +82,9 @@ def create_app(
         metrics,
         heartbeat=settings.heartbeat,
         stream_queue_size=settings.stream_queue_size,
+        body_timeout=settings.body_timeout,
     )
+    app[HTTP_SETTINGS] = settings
     app[METRICS] = metrics
     app[AUTHENTICATOR] = authenticator
     app[REFERENT_API] = api
@@ -141,21 +119,3 @@ async def _prune_forever(limiter: FailureLimiter, interval: float) -> None:
     while True:
         await asyncio.sleep(interval)
         limiter.prune()
-
-
-@contextlib.asynccontextmanager
-async def serve(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-    """Serve ``app`` on a real TCP socket until the block ends; yields its base URL.
-
-    ``port=0`` picks a free port (the tests and the demo use it).
-    """
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=5.0)
-    await runner.setup()
-    try:
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        bound_host, bound_port = runner.addresses[0][:2]
-        url_host = f"[{bound_host}]" if ":" in bound_host else bound_host
-        yield f"http://{url_host}:{bound_port}"
-    finally:
-        await runner.cleanup()

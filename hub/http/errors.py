@@ -17,7 +17,9 @@ from collections.abc import Callable, Mapping
 from typing import Final
 
 from aiohttp import web
+from aiohttp.http_exceptions import PayloadEncodingError
 from aiohttp.typedefs import Handler, Middleware
+from aiohttp.web_protocol import RequestPayloadError
 
 from hub.escalation.model import (
     EscalationConflict,
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 #: Every ``error`` code the API returns, with its HTTP status. The OpenAPI document and
 #: docs/referent-api.md list the same codes; a test keeps the three in step.
 ERROR_CODES: Final[Mapping[str, int]] = {
+    "bad_request": 400,
     "invalid_query": 400,
     "invalid_json": 400,
     "invalid_body": 400,
@@ -46,11 +49,14 @@ ERROR_CODES: Final[Mapping[str, int]] = {
     "forbidden": 403,
     "not_found": 404,
     "method_not_allowed": 405,
+    "request_timeout": 408,
     "conflict": 409,
     "payload_too_large": 413,
     "unsupported_media_type": 415,
     "rate_limited": 429,
+    "headers_too_large": 431,
     "internal_error": 500,
+    "unavailable": 503,
 }
 
 #: Statuses aiohttp raises by itself (routing, body size), with the code and reason used.
@@ -129,6 +135,9 @@ def make_error_middleware(on_internal_error: Callable[[], None]) -> Middleware:
                 return _internal(request, exc, on_internal_error)
             headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
             return error_response(exc.status, code, reason, headers)
+        except (RequestPayloadError, PayloadEncodingError):
+            # A body whose Content-Encoding does not decode: the client's fault.
+            return error_response(400, "invalid_body", "the request body could not be decoded")
         except (asyncio.CancelledError, ConnectionError):
             # The client went away or the server is stopping: nobody to answer.
             raise

@@ -228,6 +228,9 @@ def _responses() -> dict[str, Any]:
         "NotFound": _error_response(
             404, "No such escalation, or it was not addressed to this contact."
         ),
+        "RequestTimeout": _error_response(
+            408, "The request body did not arrive within the hub's body timeout."
+        ),
         "Conflict": _error_response(409, "The escalation's state does not allow it."),
         "TooLarge": _error_response(413, "The request body is larger than the hub accepts."),
         "UnsupportedMediaType": _error_response(415, "A request body must be application/json."),
@@ -277,6 +280,7 @@ def _action(summary: str, description: str, security: list[Any], extra: dict[str
         "401": _r("Unauthorized"),
         "403": _r("Forbidden"),
         "404": _r("NotFound"),
+        "408": _r("RequestTimeout"),
         "413": _r("TooLarge"),
         "415": _r("UnsupportedMediaType"),
         "429": _r("RateLimited"),

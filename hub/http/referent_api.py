@@ -33,6 +33,7 @@ from hub.escalation.model import (
 from hub.http.auth import INSTALLER, REFERENT, SCOPES, Authenticator, require_scope
 from hub.http.errors import ApiError
 from hub.http.health import HttpMetrics
+from hub.http.listener import read_body
 from hub.http.sse import HEARTBEAT, format_event, retry_field
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "ReferentApi", "StreamRegistry"]
@@ -80,7 +81,7 @@ def _escalation_id(request: web.Request) -> str:
     return escalation_id
 
 
-async def _check_empty_body(request: web.Request) -> None:
+async def _check_empty_body(request: web.Request, timeout: float) -> None:
     """Accept no body, or the JSON object ``{}``; refuse anything else.
 
     The actions take no parameter: there is deliberately no field for a note or a
@@ -88,7 +89,7 @@ async def _check_empty_body(request: web.Request) -> None:
     client sending one learns at once that it was not taken, instead of believing its
     note went somewhere.
     """
-    raw = await request.read()  # over client_max_size: aiohttp raises 413
+    raw = await read_body(request, timeout)  # over client_max_size: aiohttp raises 413
     if not raw.strip():
         return
     if request.content_type != "application/json":
@@ -149,6 +150,7 @@ class ReferentApi:
         stream_queue_size: changes a stream may have waiting before it is closed as
             too slow (the client reconnects and gets the current state again).
         retry_ms: the reconnection delay the stream suggests to clients.
+        body_timeout: seconds a request body has to arrive (408 beyond).
     """
 
     def __init__(
@@ -160,6 +162,7 @@ class ReferentApi:
         heartbeat: float = 15.0,
         stream_queue_size: int = 1000,
         retry_ms: int = 3000,
+        body_timeout: float = 10.0,
     ) -> None:
         self._service = service
         self._auth = authenticator
@@ -167,6 +170,7 @@ class ReferentApi:
         self._heartbeat = heartbeat
         self._queue_size = stream_queue_size
         self._retry_ms = retry_ms
+        self._body_timeout = body_timeout
         self.streams = StreamRegistry()
 
     def add_routes(self, app: web.Application) -> None:
@@ -296,7 +300,7 @@ class ReferentApi:
     async def _action_request(self, request: web.Request) -> str:
         escalation_id = _escalation_id(request)
         _check_query(request)
-        await _check_empty_body(request)
+        await _check_empty_body(request, self._body_timeout)
         return escalation_id
 
     async def _pump(

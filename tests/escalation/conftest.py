@@ -158,7 +158,9 @@ class Receiver:
     """A webhook receiver on a loopback port, as a referent's server would be.
 
     ``status`` is what it answers (an int, or a function of the request count);
-    ``hold`` makes every request wait until the event is set (a hanging server).
+    ``hold`` makes every request wait until the event is set (a hanging server);
+    ``keep_alive = False`` closes the connection after each answer, so that every
+    delivery needs a new socket (and a free descriptor) on the hub's side.
     """
 
     def __init__(self, secret: str, port: int | None = None) -> None:
@@ -166,6 +168,7 @@ class Receiver:
         self.port = port or free_port()
         self.status: int | Callable[[int], int] = 200
         self.hold: asyncio.Event | None = None
+        self.keep_alive = True
         self.requests: list[Request] = []
         self.arrived = 0
         self._changed = asyncio.Event()
@@ -196,7 +199,10 @@ class Receiver:
             )
         )
         self._changed.set()
-        return web.Response(status=status, text="ok")
+        response = web.Response(status=status, text="ok")
+        if not self.keep_alive:
+            response.force_close()
+        return response
 
     async def start(self) -> Receiver:
         app = web.Application()

@@ -233,6 +233,21 @@ async def test_fold_window_ends_and_zero_turns_folding_off(
         assert [e.signals for e in running.list(installer)] == [1, 1]
 
 
+async def test_a_clock_set_back_never_folds_a_new_signal_into_an_older_one(
+    tmp_path: Path, receivers: dict[str, Receiver]
+) -> None:
+    """The machine's clock was a minute fast when a hold-up came, and was corrected
+    across a restart: the open escalation's last signal is now "in the future". A new
+    hold-up in the same zone opens its own escalation, even with folding off."""
+    config = config_for(tmp_path, receivers, extra="fold_window: 0\n")
+    installer = who(config, "installer")
+    async with engine(config, clock=ManualClock(QUIET_DAY + timedelta(seconds=60))) as running:
+        await running.handle(alarm())
+    async with engine(config, clock=ManualClock(QUIET_DAY)) as running:
+        await running.handle(alarm())
+        assert sorted(e.signals for e in running.list(installer)) == [1, 1]
+
+
 async def test_a_resolved_escalation_does_not_absorb_a_new_signal(
     tmp_path: Path, receivers: dict[str, Receiver]
 ) -> None:

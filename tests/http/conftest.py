@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from multidict import CIMultiDictProxy
+from yarl import URL
 
 from hub.bus import EventBus
 from hub.config.escalation import EscalationSettings, HighStockSettings, Tier
@@ -268,7 +269,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings() -> HttpSettings:
-    return HttpSettings(heartbeat=0.3)
+    return HttpSettings(heartbeat=0.3, body_timeout=1.0)
 
 
 @pytest.fixture
@@ -358,6 +359,24 @@ async def client(base_url: str, people: People) -> AsyncIterator[Client]:
 
 
 STREAM = "/api/v1/escalations/stream"
+
+
+async def post_with_stalled_body(client: Client, path: str, who: str = "referent") -> int:
+    """POST announcing a 10-byte JSON body, send one byte, wait; return the status."""
+    url = URL(client.base)
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    try:
+        token = client.people.tokens[who]
+        writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 10\r\n\r\n{".encode()
+        )
+        await writer.drain()
+        async with asyncio.timeout(20):
+            status_line = await reader.readline()
+    finally:
+        writer.close()
+    return int(status_line.split()[1])
 
 
 @asynccontextmanager

@@ -21,7 +21,7 @@ from openapi_spec_validator import validate
 from hub.escalation.model import ContactRole, Escalation, Priority, Status
 from hub.events import AlarmKind
 from hub.http import ERROR_CODES, Readiness, openapi_document
-from tests.http.conftest import WHO, Client, FakeClock, Shop
+from tests.http.conftest import WHO, Client, FakeClock, Shop, post_with_stalled_body
 from tests.http.openapi_check import OpenApiChecker
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "referent-api.md"
@@ -90,10 +90,12 @@ def test_the_checker_catches_what_breaks_the_document(checker: OpenApiChecker) -
 
 
 # -- every documented response, produced ---------------------------------------------------
-async def _stream_status(client: Client, who: str | None, query: str = "") -> int:
+async def _stream_status(
+    client: Client, who: str | None, query: str = "", headers: dict[str, str] | None = None
+) -> int:
     async with client.session.get(
         f"{client.base}/api/v1/escalations/stream{query}",
-        headers=client.auth(who),
+        headers=client.auth(who) | (headers or {}),
         timeout=aiohttp.ClientTimeout(total=None),
     ) as response:
         if response.status == 200:
@@ -152,6 +154,8 @@ async def test_every_documented_response_is_produced(
     for method, path, kwargs, status in calls:
         reply = await client.call(method, path, **kwargs)
         assert reply.status == status, (method, path)
+    for action in ("ack", "resolve", "release-scene"):
+        assert await post_with_stalled_body(client, f"{E}/{spare.id}/{action}") == 408
     readiness.append(Readiness(ready=False, configured=1, running=0))  # a hub still starting
     assert (await client.get("/healthz", who=None)).status == 503
     readiness.append(Readiness(ready=True, configured=2, running=1))  # a device retried
@@ -161,9 +165,11 @@ async def test_every_documented_response_is_produced(
     assert await _stream_status(client, None) == 401
     assert await _stream_status(client, "owner") == 403
 
-    # Lock the address out, then every authenticated operation answers 429.
+    # Lock the address out, then every authenticated operation answers 429 to a
+    # request without a valid token.
+    wrong = {"Authorization": "Bearer wrong"}
     for _ in range(10):
-        await client.get("/api/v1/me", who=None, headers={"Authorization": "Bearer wrong"})
+        await client.get("/api/v1/me", who=None, headers=wrong)
     for method, path in (
         ("GET", "/api/v1/me"),
         ("GET", E),
@@ -172,8 +178,8 @@ async def test_every_documented_response_is_produced(
         ("POST", f"{E}/{spare.id}/resolve"),
         ("POST", f"{E}/{spare.id}/release-scene"),
     ):
-        assert (await client.call(method, path)).status == 429, path
-    assert await _stream_status(client, "referent") == 429
+        assert (await client.call(method, path, who=None, headers=wrong)).status == 429, path
+    assert await _stream_status(client, None, headers=wrong) == 429
 
     missing = checker.documented_responses() - checker.seen
     assert missing == set(), "documented responses no test produced"

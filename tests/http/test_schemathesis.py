@@ -29,8 +29,9 @@ from hub.http.app import METRICS
 from tests.http.conftest import People, make_people, shop_config
 
 #: The operations fuzzed: every one but the live stream, which never ends by design
-#: (its own tests are in test_stream.py).
-SKIPPED_PATHS = ("/api/v1/escalations/stream",)
+#: (its own tests are in test_stream.py). One path: ``exclude(path=...)`` takes a string
+#: or a list, and silently matches nothing given a tuple.
+SKIPPED_PATH = "/api/v1/escalations/stream"
 CHECKS = [
     checks.not_a_server_error,
     checks.status_code_conformance,
@@ -87,7 +88,7 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
 
 
 #: The document the hub serves, as a shop's hub serves it (no live fetch needed).
-schema = schemathesis.openapi.from_dict(openapi_document()).exclude(path=SKIPPED_PATHS)
+schema = schemathesis.openapi.from_dict(openapi_document()).exclude(path=SKIPPED_PATH)
 
 
 @pytest.mark.parametrize("who", ["referent", "installer", "owner", None])
