@@ -28,8 +28,11 @@ from hub.bus import EventBus
 from hub.config import Config
 from hub.devices import Device, DeviceContext, DeviceType, ZoneMap
 from hub.escalation.clock import Clock
+from hub.escalation.config import contacts_of, escalation_of
 from hub.escalation.engine import EscalationEngine
 from hub.escalation.outbox import read_journal_anchor
+from hub.escalation.scene import EvidenceSettings
+from hub.escalation.site import EscalationSite
 from hub.events import AlarmSignal, Event, HubStarted, HubStopping
 from hub.hookspecs import HubInfo
 from hub.http import HttpSettings, Readiness, create_app, serve
@@ -135,16 +138,23 @@ class Hub:
         if self.journal is not None and self.journal.quarantined is not None:
             # Already journaled (first row of the fresh journal): publish only.
             self.bus.publish(self.journal.quarantined)
-        if self.config.escalation is not None:
+        settings = escalation_of(self.config)
+        if settings is not None:
             # Started by the hub itself, before any device, so that no hold-up is
             # published before the engine listens. A refusal (SceneLocked) stops the start.
+            # The engine is handed its slice of the configuration, the rules and the
+            # cameras' keep_recordings: it never sees the plugin manager.
             try:
                 self.escalation = await self._stack.enter_async_context(
                     EscalationEngine(
-                        self.config,
+                        settings,
+                        contacts_of(self.config),
+                        EscalationSite.from_config(self.config),
                         self.bus,
+                        evidence=EvidenceSettings.of(self.config.cameras, self.config.journal.path),
+                        rules=self.plugins.escalation_rules(),
+                        keep_recordings=self.plugins.keep_recordings,
                         journal=self.journal,
-                        plugins=self.plugins,
                         clock=self._clock,
                     )
                 )
@@ -163,7 +173,7 @@ class Hub:
         """The journal head the outbox recorded last, which the journal must still hold
         (see ``hub.journal.anchor``); none when the journal path was overridden (the
         outbox then anchors another journal) or there is no outbox."""
-        escalation = self.config.escalation
+        escalation = escalation_of(self.config)
         if escalation is None or self.journal_path != self.config.journal.path:
             return []
         anchor = await asyncio.to_thread(read_journal_anchor, escalation.outbox_path)

@@ -17,12 +17,12 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Final, TextIO
 
 from hub.app import Hub
-from hub.config import Config, ConfigError, disabled_plugins, load_config
+from hub.config import Config, ConfigError, ConfigSection, disabled_plugins, load_config
 from hub.descriptors import raise_open_files_limit
 from hub.devices import DeviceType
 from hub.heap import freeze_startup_objects
@@ -73,13 +73,20 @@ def cmd_check_config(path: Path, out: TextIO, err: TextIO) -> int:
     manager = _plugin_manager(path)
     for error in manager.errors:
         err.write(f"{error}\n")
-    return check_config_main(path, manager.device_types(), out, err)
+    return check_config_main(
+        path, manager.device_types(), out, err, sections=manager.config_sections()
+    )
 
 
 _DEVICE_PATH = re.compile(r"^(devices|cameras)\[(\d+)\]")
 
 
-def config_for_run(path: Path, catalogue: Mapping[str, DeviceType], err: TextIO) -> Config | None:
+def config_for_run(
+    path: Path,
+    catalogue: Mapping[str, DeviceType],
+    err: TextIO,
+    sections: Iterable[ConfigSection] = (),
+) -> Config | None:
     """Load the configuration for running, keeping every device that is fine.
 
     A shop's hub must not stay down because one device entry is wrong (a plugin not
@@ -89,7 +96,7 @@ def config_for_run(path: Path, catalogue: Mapping[str, DeviceType], err: TextIO)
     syntax error) stops it: running with a wrong site or ladder would be worse.
     """
     try:
-        config = load_config(path, catalogue)
+        config = load_config(path, catalogue, sections)
     except ConfigError as exc:
         for warning in exc.warnings:
             err.write(f"{warning}\n")
@@ -156,7 +163,7 @@ async def _run_hub(
     raise_open_files_limit()
     manager = _plugin_manager(config_path)
     catalogue = manager.device_types()
-    config = config_for_run(config_path, catalogue, err)
+    config = config_for_run(config_path, catalogue, err, manager.config_sections())
     if config is None:
         return 1
     redactor.update(config.secret_values)

@@ -19,8 +19,9 @@ from datetime import datetime
 
 import pluggy
 
+from hub.config.contributed import ConfigSection
 from hub.devices import DeviceType
-from hub.escalation.rules import Rule
+from hub.rules import Rule
 
 __all__ = ["PROJECT", "HubInfo", "hookimpl", "hookspec"]
 
@@ -98,7 +99,7 @@ def register_escalation_rules(register: Callable[[Rule], None]) -> None:
     remove one: the built-in rules are tried first.
 
     Args:
-        register: call it once per ``hub.escalation.rules.Rule`` (a name, the event
+        register: call it once per ``hub.rules.Rule`` (a name, the event
             classes it looks at, and a quick, I/O-free ``match`` function). A name
             already registered is an error reported with both plugin names.
 
@@ -125,4 +126,30 @@ def keep_recordings(camera: str, start: datetime, end: datetime, incident: str) 
         start: the start of the window (UTC), before the first signal.
         end: the end of the window (UTC).
         incident: the escalation id, to name the kept recordings after.
+    """
+
+
+@hookspec
+def register_config_sections(register: Callable[[ConfigSection], None]) -> None:
+    """Declare top-level sections of the shop file that this plugin owns.
+
+    Called once per plugin manager, when the configuration is about to be read (by the
+    hub, ``ecrin run`` and ``ecrin check-config``), after the plugins the configuration
+    disables are left out. The core reads its own sections first (site, zones, devices,
+    cameras, http, mqtt, plugins, journal); then each contributed section's reader gets
+    its YAML node and a ``SectionContext`` (the core values, the issue log, the
+    sections read before it), in the order of their keys, a section coming after those
+    it names in ``after``. A key that neither the core nor a loaded plugin knows is an
+    error listing the known ones. The essential ``escalation`` plugin contributes
+    ``contacts`` and ``escalation`` this way.
+
+    Args:
+        register: call it once per ``hub.config.ConfigSection`` (a key, a reader, the
+            sections it needs first, a summary for ``check-config``). A key already
+            registered, or one of the core's, is an error reported with the plugin
+            names.
+
+    Returns:
+        Nothing; the return value is ignored. The section's value is read back with
+        ``Config.section(key, kind)``.
     """

@@ -32,9 +32,11 @@ from typing import Any, TextIO
 import pluggy
 
 from hub import hookspecs
+from hub.config.contributed import ConfigSection
+from hub.config.loader import CORE_KEYS
 from hub.devices import DeviceType
-from hub.escalation.rules import Rule
 from hub.hookspecs import PROJECT, HubInfo
+from hub.rules import Rule
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -252,6 +254,56 @@ class PluginManager:
             except Exception as exc:
                 self._error(plugin_name, f"register_device_types failed: {exc}")
         return catalogue
+
+    def config_sections(self) -> list[ConfigSection]:
+        """The top-level configuration sections the plugins contribute, essential
+        plugins' first.
+
+        Each plugin's hook is called on its own, so a failure, a duplicate key or a
+        core key is reported against the right plugin and the other sections still
+        count.
+        """
+        sections: list[tuple[bool, ConfigSection]] = []
+        owners: dict[str, str] = {}
+        for plugin_name, function in self._per_plugin("register_config_sections"):
+            record = self._records.get(plugin_name)
+            essential = record is not None and record.essential
+
+            def register(
+                section: ConfigSection, _plugin: str = plugin_name, _essential: bool = essential
+            ) -> None:
+                if not isinstance(section, ConfigSection):
+                    raise TypeError(f"expected a ConfigSection, got {type(section).__name__}")
+                if section.key in CORE_KEYS:
+                    raise ValueError(f"config section {section.key!r} is the core's")
+                if section.key in owners:
+                    raise ValueError(
+                        f"config section {section.key!r} is already registered by"
+                        f" plugin {owners[section.key]}"
+                    )
+                owners[section.key] = _plugin
+                sections.append((_essential, section))
+
+            try:
+                function(register=register)
+            except Exception as exc:
+                self._error(plugin_name, f"register_config_sections failed: {exc}")
+        ordered = [s for essential, s in sections if essential] + [
+            s for essential, s in sections if not essential
+        ]
+        keys = {s.key for s in ordered}
+        usable: list[ConfigSection] = []
+        for section in ordered:
+            missing = [k for k in section.after if k not in keys]
+            if missing:
+                self._error(
+                    owners[section.key],
+                    f"config section {section.key!r} needs {', '.join(missing)},"
+                    " which no loaded plugin contributes; left out",
+                )
+            else:
+                usable.append(section)
+        return usable
 
     def _notify(self, hook_name: str, **kwargs: Any) -> None:
         for plugin_name, function in self._per_plugin(hook_name):

@@ -27,6 +27,7 @@ from hub.config import (
     load_config,
 )
 from hub.devices import Device, DeviceContext, DeviceType, PanelZone
+from hub.escalation.config import CONFIG_SECTIONS, contacts_of, escalation_of
 from hub.http import HttpSettings
 from hub.plugins import PluginManager
 from hub.schema import Setting, SettingError, validate_settings
@@ -91,7 +92,7 @@ def write(directory: Path, text: str, name: str = "shop.yaml") -> Path:
 
 def issues(path: Path, catalogue: dict[str, DeviceType] = CATALOGUE) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        load_config(path, catalogue)
+        load_config(path, catalogue, CONFIG_SECTIONS)
     lines = [str(issue) for issue in caught.value.issues]
     assert lines, "a ConfigError always carries at least one issue"
     assert str(caught.value) == "\n".join(lines)
@@ -99,7 +100,7 @@ def issues(path: Path, catalogue: dict[str, DeviceType] = CATALOGUE) -> list[str
 
 
 def load(path: Path) -> Config:
-    return load_config(path, CATALOGUE)
+    return load_config(path, CATALOGUE, CONFIG_SECTIONS)
 
 
 @pytest.fixture
@@ -138,15 +139,15 @@ def test_example_is_valid_and_realistic(example: Path) -> None:
         }
     )
     assert config.journal.path == example.parent / "ecrin-journal.db"
-    assert [c.id for c in config.contacts] == [
+    assert [c.id for c in contacts_of(config)] == [
         "referent-37",
         "interlocuteur-37",
         "police-municipale",
         "proprietaire",
     ]
-    assert config.escalation is not None
-    assert list(config.escalation.ladder[0].contacts) == ["referent-37"]
-    referent = config.contacts[0]
+    assert escalation_of(config) is not None
+    assert list(escalation_of(config).ladder[0].contacts) == ["referent-37"]
+    referent = contacts_of(config)[0]
     assert referent.webhook_secret == "change-me-referent-webhook-hmac-key"
     assert "change-me-referent" not in repr(config)
     assert config.plugins.disable == ()
@@ -156,7 +157,7 @@ def test_example_is_valid_with_the_real_simulation_plugin(example: Path) -> None
     manager = PluginManager()
     manager.register(plugins.sim, "sim")
     out, err = io.StringIO(), io.StringIO()
-    assert check_config_main(example, manager.device_types(), out, err) == 0
+    assert check_config_main(example, manager.device_types(), out, err, CONFIG_SECTIONS) == 0
     assert err.getvalue() == ""
     summary = "valid: 4 zones, 1 device, 4 cameras, 4 contacts, 3 escalation tiers"
     assert out.getvalue() == f"{example}: {summary}\n"
@@ -194,7 +195,7 @@ def test_every_error_is_reported_in_one_pass(tmp_path: Path) -> None:
 def test_check_config_main_prints_each_issue_and_fails(tmp_path: Path) -> None:
     path = write(tmp_path, SITE + "http: {port: 0}\nmqtt: {}\n")
     out, err = io.StringIO(), io.StringIO()
-    assert check_config_main(path, CATALOGUE, out, err) == 1
+    assert check_config_main(path, CATALOGUE, out, err, CONFIG_SECTIONS) == 1
     assert out.getvalue() == ""
     assert err.getvalue().splitlines() == [
         f"{path}:9:14: http.port: 0 is below the minimum 1",
@@ -537,14 +538,14 @@ escalation: {{ladder: [{{contacts: [referent-37], ack_deadline: 60}}]}}
     )
     assert config.plugins.disable == ("ad2", "sia-dc09")
     assert config.journal.path == other
-    assert [(c.id, c.name, c.role.value) for c in config.contacts] == [
+    assert [(c.id, c.name, c.role.value) for c in contacts_of(config)] == [
         ("referent-37", "Référent sûreté", "local_referent")
     ]
-    assert config.escalation is not None
-    assert [(t.contacts, t.ack_deadline) for t in config.escalation.ladder] == [
+    assert escalation_of(config) is not None
+    assert [(t.contacts, t.ack_deadline) for t in escalation_of(config).ladder] == [
         (("referent-37",), 60.0)
     ]
-    assert config.escalation.outbox_path == tmp_path / "ecrin-outbox.db"
+    assert escalation_of(config).outbox_path == tmp_path / "ecrin-outbox.db"
 
 
 def test_http_limits(tmp_path: Path) -> None:
@@ -737,7 +738,7 @@ def test_secret_syntax(tmp_path: Path) -> None:
 
 def check(path: Path) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = check_config_main(path, CATALOGUE, out, err)
+    code = check_config_main(path, CATALOGUE, out, err, CONFIG_SECTIONS)
     return code, out.getvalue(), err.getvalue()
 
 

@@ -120,7 +120,7 @@ def fast() -> Backoff:
 
 async def test_holdup_from_a_device_is_mapped_journaled_then_delivered(tmp_path: Path) -> None:
     pm = manager()
-    config = load_config(write_shop(tmp_path), pm.device_types())
+    config = load_config(write_shop(tmp_path), pm.device_types(), pm.config_sections())
     async with Hub(config, pm, backoff=fast) as hub:
         rec = EventRecorder()
         journal_path = hub.journal_path
@@ -166,7 +166,7 @@ async def test_unknown_device_type_skips_that_device_only(tmp_path: Path) -> Non
     extra = "- id: ghost\n  type: acme-9000\n  settings: {}\n"
     path = write_shop(tmp_path, extra)
     err = io.StringIO()
-    config = config_for_run(path, pm.device_types(), err)
+    config = config_for_run(path, pm.device_types(), err, pm.config_sections())
     assert config is not None
     lines = err.getvalue().splitlines()
     assert any("devices[1].type" in line and "acme-9000" in line for line in lines)
@@ -182,13 +182,13 @@ def test_problem_outside_devices_stops_the_run(tmp_path: Path) -> None:
     path = write_shop(tmp_path)
     path.write_text(path.read_text().replace("Europe/Paris", "Mars/Olympus"))
     err = io.StringIO()
-    assert config_for_run(path, manager().device_types(), err) is None
+    assert config_for_run(path, manager().device_types(), err, manager().config_sections()) is None
     assert "site.timezone" in err.getvalue()
 
 
 async def test_corrupt_journal_is_set_aside_and_the_hub_runs(tmp_path: Path) -> None:
     pm = manager()
-    config = load_config(write_shop(tmp_path), pm.device_types())
+    config = load_config(write_shop(tmp_path), pm.device_types(), pm.config_sections())
     config.journal.path.write_bytes(b"this is not a journal" * 100)
     async with Hub(config, pm, backoff=fast) as hub:
         rec = EventRecorder()
@@ -220,7 +220,7 @@ async def test_plugins_are_told_of_start_and_stop(tmp_path: Path) -> None:
     module.hub_started = hub_started  # type: ignore[attr-defined]
     module.hub_stopping = hub_stopping  # type: ignore[attr-defined]
     pm.register(module, "listener")
-    config = load_config(write_shop(tmp_path), pm.device_types())
+    config = load_config(write_shop(tmp_path), pm.device_types(), pm.config_sections())
     async with Hub(config, pm, backoff=fast) as hub:
         assert told == ["started"]
         assert hub.info.devices == ("panel", "cam")
@@ -230,7 +230,7 @@ async def test_plugins_are_told_of_start_and_stop(tmp_path: Path) -> None:
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 async def test_request_stop_ends_run_until_signal(tmp_path: Path) -> None:
     pm = manager()
-    config = load_config(write_shop(tmp_path), pm.device_types())
+    config = load_config(write_shop(tmp_path), pm.device_types(), pm.config_sections())
     async with Hub(config, pm, backoff=fast) as hub:
         asyncio.get_running_loop().call_later(0.05, hub.request_stop, "test")
         assert await hub.run_until_signal() == "test"
@@ -243,7 +243,7 @@ async def test_ready_once_every_device_was_opened_or_failed_to(tmp_path: Path) -
     extra = "  - {id: usb, type: usb-panel, settings: {port: /dev/ttyUSB9}}\n"
     path = write_shop(tmp_path)
     path.write_text(path.read_text().replace("cameras:", f"{extra}cameras:"))
-    config = load_config(path, pm.device_types())
+    config = load_config(path, pm.device_types(), pm.config_sections())
     async with Hub(config, pm, backoff=fast) as hub:
         assert not hub.readiness().ready
         async with asyncio.timeout(10):  # far less than the wait's own limit
@@ -263,7 +263,7 @@ async def test_a_stop_during_start_up_ends_the_wait_for_devices(tmp_path: Path) 
     extra = "  - {id: stuck, type: stuck-panel, settings: {port: /dev/ttyUSB9}}\n"
     path = write_shop(tmp_path)
     path.write_text(path.read_text().replace("cameras:", f"{extra}cameras:"))
-    config = load_config(path, pm.device_types())
+    config = load_config(path, pm.device_types(), pm.config_sections())
     async with Hub(config, pm, backoff=fast) as hub:
         asyncio.get_running_loop().call_later(0.2, hub.request_stop, "SIGTERM")
         async with asyncio.timeout(10):  # far less than the wait's own limit

@@ -2,14 +2,17 @@
 
 ``load_config`` reads and checks a file against the device types the plugins provide;
 ``disabled_plugins`` reads just enough to decide which plugins to load first;
-``check_config_main`` is ``ecrin check-config``. See ``docs/configuration.md``.
+``check_config_main`` is ``ecrin check-config``. Features contribute their own
+top-level sections (``ConfigSection``, read back with ``Config.section``). See
+``docs/configuration.md``.
 """
 
 from __future__ import annotations
 
 from hub.config.check import check_config_main
+from hub.config.contributed import ConfigSection, SectionContext
 from hub.config.issues import ConfigError, ConfigIssue
-from hub.config.loader import disabled_plugins, load_config
+from hub.config.loader import CORE_KEYS, disabled_plugins, known_keys, load_config
 from hub.config.model import (
     CameraConfig,
     Config,
@@ -26,10 +29,12 @@ from hub.config.model import (
 )
 
 __all__ = [
+    "CORE_KEYS",
     "CameraConfig",
     "Config",
     "ConfigError",
     "ConfigIssue",
+    "ConfigSection",
     "DeviceConfig",
     "HttpConfig",
     "JournalConfig",
@@ -38,9 +43,11 @@ __all__ = [
     "PluginsConfig",
     "Risk",
     "SecretStr",
+    "SectionContext",
     "Site",
     "Zone",
     "check_config_main",
     "disabled_plugins",
+    "known_keys",
     "load_config",
 ]

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TextIO
 
+from hub.config.contributed import ConfigSection
 from hub.config.issues import ConfigError, ConfigIssue
 from hub.config.loader import load_config
 from hub.devices import DeviceType
 
-__all__ = ["check_config_main"]
+__all__ = ["check_config_main", "counted"]
 
 
 def _in_order(issues: list[ConfigIssue], path: Path) -> list[ConfigIssue]:
@@ -18,12 +19,17 @@ def _in_order(issues: list[ConfigIssue], path: Path) -> list[ConfigIssue]:
     return sorted(issues, key=lambda i: (i.file != str(path), i.file, i.line, i.column))
 
 
-def _count(n: int, noun: str) -> str:
+def counted(n: int, noun: str) -> str:
+    """``n`` and the noun, plural when it is not one ("1 zone", "2 zones")."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def check_config_main(
-    path: Path, device_types: Mapping[str, DeviceType], out: TextIO, err: TextIO
+    path: Path,
+    device_types: Mapping[str, DeviceType],
+    out: TextIO,
+    err: TextIO,
+    sections: Iterable[ConfigSection] = (),
 ) -> int:
     """Check one configuration file and report, for people and for scripts.
 
@@ -39,12 +45,15 @@ def check_config_main(
         device_types: the catalogue from the plugin manager.
         out: where the summary goes.
         err: where the issues go.
+        sections: the top-level sections the plugins contribute; each adds its part
+            of the summary (the escalation's: contacts and tiers).
     """
+    sections = list(sections)
     if not path.is_file():
         print(f"{path}:1:1: <file>: file not found", file=err)
         return 2
     try:
-        config = load_config(path, device_types)
+        config = load_config(path, device_types, sections)
     except ConfigError as exc:
         for issue in _in_order([*exc.issues, *exc.warnings], path):
             print(issue, file=err)
@@ -52,15 +61,15 @@ def check_config_main(
     for warning in config.warnings:
         print(warning, file=err)
     parts = [
-        _count(len(config.zones), "zone"),
-        _count(len(config.devices), "device"),
-        _count(len(config.cameras), "camera"),
+        counted(len(config.zones), "zone"),
+        counted(len(config.devices), "device"),
+        counted(len(config.cameras), "camera"),
     ]
-    if config.escalation is not None:
-        parts.append(_count(len(config.contacts), "contact"))
-        parts.append(_count(len(config.escalation.ladder), "escalation tier"))
+    for section in sections:
+        if section.summary is not None:
+            parts.extend(section.summary(config))
     summary = ", ".join(parts)
     if config.warnings:
-        summary += f"; {_count(len(config.warnings), 'warning')}"
+        summary += f"; {counted(len(config.warnings), 'warning')}"
     print(f"{path}: valid: {summary}", file=out)
     return 0

@@ -17,7 +17,7 @@ from typing import Any, Final
 from hub.config.issues import IssueLog, describe
 from hub.yamlsource import INVALID, YMap, YNode, YScalar, YSeq, join_path
 
-__all__ = ["ID_PATTERN", "Section", "as_map", "read_id", "read_string"]
+__all__ = ["ID_PATTERN", "Section", "as_map", "as_sequence", "read_id", "read_string"]
 
 #: Ids go into MQTT topics, URLs and file names: keep them plain.
 ID_PATTERN: Final = re.compile(r"[a-z0-9_-]{1,64}")
@@ -34,6 +34,16 @@ def as_map(log: IssueLog, node: YNode, path: str, what: str = "a mapping") -> YM
     if not _invalid(node):
         log.add(node, path, f"expected {what}, got {describe(node)}")
     return None
+
+
+def as_sequence(log: IssueLog, node: YNode | None, path: str) -> tuple[YNode, ...]:
+    """A list's items; empty when absent, empty or wrong (reported)."""
+    if node is None or _invalid(node):
+        return ()
+    if isinstance(node, YSeq):
+        return node.items
+    log.add(node, path, f"expected a list, got {describe(node)}")
+    return ()
 
 
 def read_string(log: IssueLog, node: YNode, path: str, *, empty_ok: bool = False) -> str | None:
@@ -193,10 +203,4 @@ class Section:
 
     def sequence(self, key: str) -> tuple[YNode, ...]:
         """A list's items; empty when absent, empty or wrong (reported)."""
-        node = self.get(key)
-        if node is None or _invalid(node):
-            return ()
-        if isinstance(node, YSeq):
-            return node.items
-        self.log.add(node, self.at(key), f"expected a list, got {describe(node)}")
-        return ()
+        return as_sequence(self.log, self.get(key), self.at(key))

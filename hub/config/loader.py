@@ -4,16 +4,22 @@ The loader reads the file with positions (``hub.yamlsource``), resolves ``!secre
 from ``secrets.yaml`` beside it, reads each section and cross-checks them (zones that
 devices and cameras refer to, ids unique across both). It never stops at the first
 mistake: an installer on a ladder in a shop wants the whole list, once.
+
+The core sections are read first; then each section a plugin contributes
+(``hub.config.contributed``: the escalation's ``contacts`` and ``escalation``...), in
+a stable order, with the core values in hand. A top-level key that neither the core
+nor a loaded plugin knows is refused, with the list of the known ones.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Final
 
-from hub.config.escalation import read_contacts, read_escalation
+from hub.config.contributed import ConfigSection, SectionContext, reading_order
 from hub.config.fields import Section, as_map
 from hub.config.issues import WARNING, ConfigError, ConfigIssue, IssueLog
 from hub.config.model import Config
@@ -38,28 +44,41 @@ from hub.config.sections import (
 from hub.devices import DeviceType
 from hub.yamlsource import INVALID, ROOT_PATH, Mark, YMap, YScalar, YSeq, read_yaml
 
-__all__ = ["TOP_KEYS", "disabled_plugins", "load_config"]
+__all__ = ["CORE_KEYS", "disabled_plugins", "known_keys", "load_config"]
 
-TOP_KEYS: Final = (
-    "site",
-    "zones",
-    "devices",
-    "cameras",
-    "contacts",
-    "escalation",
-    "http",
-    "mqtt",
-    "plugins",
-    "journal",
-)
+#: The core's sections about the shop itself, listed first among the known keys.
+SHOP_KEYS: Final = ("site", "zones", "devices", "cameras")
+#: The core's sections about the hub's services, listed after the contributed ones.
+SERVICE_KEYS: Final = ("http", "mqtt", "plugins", "journal")
+#: Every top-level key the core reads itself.
+CORE_KEYS: Final = SHOP_KEYS + SERVICE_KEYS
+
+
+def known_keys(sections: Iterable[ConfigSection]) -> tuple[str, ...]:
+    """The top-level keys a file may hold: the shop's, the contributed ones in reading
+    order, the services' (the order the docs list them, and the error message too)."""
+    return SHOP_KEYS + tuple(s.key for s in sections) + SERVICE_KEYS
+
+
+def _check_sections(sections: Iterable[ConfigSection]) -> list[ConfigSection]:
+    """The contributed sections in reading order, refusing a clash with the core."""
+    ordered = reading_order(sections)
+    for section in ordered:
+        if section.key in CORE_KEYS:
+            raise ValueError(f"config section {section.key!r} is the core's")
+    return ordered
 
 
 def _read(
-    ctx: Context, root: YMap, path: Path, secrets: SecretStore
+    ctx: Context,
+    root: YMap,
+    path: Path,
+    secrets: SecretStore,
+    sections: list[ConfigSection],
 ) -> tuple[Config, list[ConfigIssue]]:
     """The configuration, and the issues found in other files it names (the
     high-stock calendar)."""
-    top = Section(ctx.log, root, "", TOP_KEYS, required=("site", "zones"))
+    top = Section(ctx.log, root, "", known_keys(sections), required=("site", "zones"))
     site = read_site(ctx, top.get("site"))
     zone_nodes = top.sequence("zones")
     zones_node = top.get("zones")
@@ -68,28 +87,45 @@ def _read(
     zones = read_zones(ctx, zone_nodes)
     devices = read_devices(ctx, top.sequence("devices"))
     cameras = read_cameras(ctx, top.sequence("cameras"))
-    contacts = read_contacts(ctx.log, top.sequence("contacts"))
-    escalation, other_issues = read_escalation(
-        ctx.log, top.mapping("escalation"), ctx.config_dir, contacts
-    )
+    http = read_http(ctx, top.mapping("http"))
+    mqtt = read_mqtt(ctx, top.mapping("mqtt"))
+    plugins = read_plugins(ctx, top.mapping("plugins"))
+    journal = read_journal(ctx, top.mapping("journal"))
+    values: dict[str, object] = {}
+    other_files: list[ConfigIssue] = []
+    for section in sections:
+        context = SectionContext(
+            log=ctx.log,
+            config_dir=ctx.config_dir,
+            site=site,
+            zones=zones,
+            devices=devices,
+            cameras=cameras,
+            sections=MappingProxyType(dict(values)),
+            other_files=other_files,
+        )
+        values[section.key] = section.read(top.get(section.key), context)
     config = Config(
         path=path,
         site=site,
         zones=zones,
         devices=devices,
         cameras=cameras,
-        contacts=contacts,
-        escalation=escalation,
-        http=read_http(ctx, top.mapping("http")),
-        mqtt=read_mqtt(ctx, top.mapping("mqtt")),
-        plugins=read_plugins(ctx, top.mapping("plugins")),
-        journal=read_journal(ctx, top.mapping("journal")),
+        sections=MappingProxyType(values),
+        http=http,
+        mqtt=mqtt,
+        plugins=plugins,
+        journal=journal,
         secret_values=frozenset(secrets.used),
     )
-    return config, other_issues
+    return config, other_files
 
 
-def load_config(path: Path, device_types: Mapping[str, DeviceType]) -> Config:
+def load_config(
+    path: Path,
+    device_types: Mapping[str, DeviceType],
+    sections: Iterable[ConfigSection] = (),
+) -> Config:
     """Read and validate a shop's configuration.
 
     Args:
@@ -97,6 +133,9 @@ def load_config(path: Path, device_types: Mapping[str, DeviceType]) -> Config:
         device_types: the catalogue of device types the loaded plugins provide, which
             the ``devices:`` and ``cameras:`` entries and their settings are checked
             against.
+        sections: the top-level sections the loaded plugins contribute
+            (``PluginManager.config_sections()``); a key none of them nor the core
+            knows is an error.
 
     Returns:
         The configuration, when the file has no problem at all (warnings, such as a
@@ -106,7 +145,11 @@ def load_config(path: Path, device_types: Mapping[str, DeviceType]) -> Config:
         ConfigError: with every problem found, in file order (the secrets file's
             and the high-stock calendar's after the configuration's), and the
             warnings found alongside.
+        ValueError: two contributed sections need each other, or one needs a
+            section nobody contributes, or takes a core key (a plugin's mistake, not
+            the file's).
     """
+    ordered = _check_sections(sections)
     path = Path(path)
     display = str(path)
     secrets_path = path.parent / SECRETS_FILE
@@ -124,7 +167,7 @@ def load_config(path: Path, device_types: Mapping[str, DeviceType]) -> Config:
         ymap = as_map(log, root, ROOT_PATH, "a mapping with site, zones, devices and cameras")
         if ymap is not None:
             ctx = Context(log, device_types, path.absolute().parent)
-            config, other_issues = _read(ctx, ymap, path, secrets)
+            config, other_issues = _read(ctx, ymap, path, secrets, ordered)
     found: list[ConfigIssue] = sorted(
         log.issues
         + secrets.issues

@@ -14,13 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
-from hub.config.escalation import EscalationSettings
 from hub.config.issues import ConfigIssue
 from hub.devices import ZoneMap
-from hub.escalation.model import Contact
 
 __all__ = [
     "CameraConfig",
@@ -36,6 +35,8 @@ __all__ = [
     "Site",
     "Zone",
 ]
+
+T = TypeVar("T")
 
 Risk = Literal["low", "medium", "high"]
 Placement = Literal["indoor", "outdoor"]
@@ -184,9 +185,9 @@ class Config:
         zones: the shop's zones, in file order.
         devices: panels, bridges and other non-camera devices.
         cameras: the cameras.
-        contacts: the people and services escalations can be addressed to.
-        escalation: the ladder, high-stock periods, outbox and delivery settings;
-            None when the shop configures no escalation.
+        sections: the values of the top-level sections plugins contribute
+            (``hub.config.contributed``), by key: the escalation's ``contacts`` and
+            ``escalation``... Read one with ``section``.
         http: the HTTP server.
         mqtt: the MQTT broker, or None when the shop has none.
         plugins: plugins to leave out.
@@ -202,8 +203,7 @@ class Config:
     zones: tuple[Zone, ...]
     devices: tuple[DeviceConfig, ...] = ()
     cameras: tuple[CameraConfig, ...] = ()
-    contacts: tuple[Contact, ...] = ()
-    escalation: EscalationSettings | None = None
+    sections: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
     http: HttpConfig = field(default_factory=HttpConfig)
     mqtt: MqttConfig | None = None
     plugins: PluginsConfig = field(default_factory=PluginsConfig)
@@ -215,9 +215,30 @@ class Config:
         """The zone with that id, or None."""
         return next((z for z in self.zones if z.id == zone_id), None)
 
-    def contact(self, contact_id: str) -> Contact | None:
-        """The contact with that id, or None."""
-        return next((c for c in self.contacts if c.id == contact_id), None)
+    def section(self, key: str, kind: type[T]) -> T | None:
+        """The value of a contributed section, typed.
+
+        Args:
+            key: the top-level key (``escalation``).
+            kind: the type its reader returns (``EscalationSettings``).
+
+        Returns:
+            The value; None when the section is absent from the file (or its reader
+            returned None for "not configured"), or when no loaded plugin contributes
+            it.
+
+        Raises:
+            TypeError: the value is not a ``kind``: the caller and the section's
+                reader disagree, a programming error to fix rather than to hide.
+        """
+        value = self.sections.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, kind):
+            raise TypeError(
+                f"config section {key!r} holds a {type(value).__name__}, not a {kind.__name__}"
+            )
+        return value
 
     @property
     def device_ids(self) -> tuple[str, ...]:

@@ -3,8 +3,9 @@
 The domain values (``Escalation``, ``Contact``...) and the service the HTTP side uses
 live in ``hub.escalation.model``; the engine that runs it all is
 ``hub.escalation.engine.EscalationEngine``, imported from its module so that this
-package stays cheap to import for the configuration loader. See
-``docs/escalation.md``.
+package stays cheap to import. The feature's configuration sections are
+``hub.escalation.config``; the rule contract it runs is the core's (``hub.rules``).
+See ``docs/escalation.md``.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from hub.escalation.payload import encode, escalation_payload
 from hub.escalation.webhooks import DeliveryResult, WebhookSender
 
 if TYPE_CHECKING:
-    from hub.config.escalation import WebhookSettings
+    from hub.escalation.config import WebhookSettings
 
 __all__ = ["Deliveries", "escalation_deliveries"]
 

@@ -48,7 +48,7 @@ import contextlib
 import dataclasses
 import logging
 import secrets
-from collections.abc import Awaitable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -57,6 +57,7 @@ from typing import TYPE_CHECKING, Any, Final
 from hub.escalation.actions import ReferentActions
 from hub.escalation.calendar import HighStockPeriod
 from hub.escalation.clock import Clock, SystemClock, Timer
+from hub.escalation.config import EscalationSettings
 from hub.escalation.delivery import Deliveries, escalation_deliveries
 from hub.escalation.model import (
     Contact,
@@ -78,20 +79,23 @@ from hub.escalation.outbox import (
 from hub.escalation.payload import encode, high_stock_payload
 from hub.escalation.records import Record
 from hub.escalation.recovery import REPLAY_WINDOW, replay, restore_journal, signal_digest
-from hub.escalation.rules import BUILTIN_RULES, Match, PanelTracker, Rule, match_event
+from hub.escalation.rules import BUILTIN_RULES, PanelTracker, match_event
 from hub.escalation.scene import EvidenceSettings, SceneGuard, SceneLocked
+from hub.escalation.site import EscalationSite
 from hub.escalation.stream import LISTENER_QUEUE, ChangeStream
 from hub.escalation.webhooks import WebhookSender
 from hub.events import AlarmSignal, Event, PanelState
 from hub.journal import Journal, JournalError, UnverifiedSignalsHeld, canonical_payload
+from hub.rules import Match, Rule
 
 if TYPE_CHECKING:
     from hub.bus import EventBus, Subscription
-    from hub.config.escalation import EscalationSettings
-    from hub.config.model import Config
-    from hub.plugins import PluginManager
 
-__all__ = ["LISTENER_QUEUE", "REPLAY_WINDOW", "EscalationEngine", "as_service"]
+__all__ = ["LISTENER_QUEUE", "REPLAY_WINDOW", "EscalationEngine", "KeepRecordings", "as_service"]
+
+#: Asks the cameras to keep a window of recordings (camera, start, end, incident): the
+#: hub passes its plugins' ``keep_recordings`` hook. It must return quickly.
+KeepRecordings = Callable[[str, datetime, datetime, str], None]
 
 log = logging.getLogger(__name__)
 
@@ -115,42 +119,59 @@ def _new_id(now: datetime) -> str:
 class EscalationEngine:
     """Turns signals into escalations and brings them to the referents.
 
+    It is handed what it needs, not the plugin manager nor the whole configuration:
+    the hub (the composition root) slices them out of the loaded ``Config`` and asks
+    its plugins for the rules and ``keep_recordings``.
+
     Args:
-        config: the validated configuration; it must have an ``escalation`` section.
+        settings: the ``escalation:`` section (``hub.escalation.config``).
+        contacts: the ``contacts:`` section.
+        site: the shop as escalations describe it (``EscalationSite.from_config``).
         bus: where signals come from (None: feed ``handle`` directly, as tests do).
+        evidence: what the configuration keeps of the evidence (camera retention,
+            the journal's path), checked against the last run's while a scene is
+            preserved (``EvidenceSettings.of``).
+        rules: the escalation rules, the plugins' included
+            (``PluginManager.escalation_rules()``); None: the built-in ones. Given
+            without the built-in ones (the essential plugin is missing), those run
+            anyway, first, and an error is logged.
+        keep_recordings: asks the cameras to keep an incident's recordings (None:
+            nobody is asked).
         journal: the open evidence journal, to seal after a hold-up and to replay
             from on start (None: neither).
-        plugins: the hub's plugin manager, for the rules and ``keep_recordings``.
         clock: wall-clock time and timers (tests pass a ``ManualClock``).
         sender: the webhook sender (default: one built from the settings).
     """
 
     def __init__(
         self,
-        config: Config,
+        settings: EscalationSettings,
+        contacts: Sequence[Contact],
+        site: EscalationSite,
         bus: EventBus | None = None,
         *,
+        evidence: EvidenceSettings | None = None,
+        rules: Sequence[Rule] | None = None,
+        keep_recordings: KeepRecordings | None = None,
         journal: Journal | None = None,
-        plugins: PluginManager | None = None,
         clock: Clock | None = None,
         sender: WebhookSender | None = None,
     ) -> None:
-        if config.escalation is None:
-            raise ValueError("the configuration has no escalation section")
-        self.config = config
-        self.settings: EscalationSettings = config.escalation
+        self.settings = settings
+        self.site = site
+        self.evidence = evidence if evidence is not None else EvidenceSettings()
+        self._contact_list = tuple(contacts)
         self._bus = bus
         self._journal = journal
-        self._plugins = plugins
+        self._given_rules = tuple(rules) if rules is not None else None
+        self._keep_recordings = keep_recordings
         self.clock: Clock = clock or SystemClock()
         self._sender = sender
         self._own_sender = sender is None
-        self._contacts = {c.id: c for c in config.contacts}
-        self._tz = config.site.tzinfo
+        self._contacts = {c.id: c for c in self._contact_list}
+        self._tz = site.tzinfo
         self.calendar = self.settings.high_stock.calendar(self._tz)
-        self._holdup_devices = frozenset(
-            d.id for d in config.devices if any(z.holdup for z in d.zone_map.zones.values())
-        )
+        self._holdup_devices = site.holdup_devices
         self.outbox = Outbox(
             self.settings.outbox_path,
             journal_head=(lambda: journal.head) if journal is not None else None,
@@ -240,7 +261,7 @@ class EscalationEngine:
         now = self.clock.now()
         snapshot = await self._open_outbox(now)
         self._scenes = dict(snapshot.scenes)
-        evidence = EvidenceSettings.from_config(self.config)
+        evidence = self.evidence
         stored = snapshot.meta.get("evidence")
         if stored is not None:
             try:
@@ -302,10 +323,10 @@ class EscalationEngine:
             await self._replay(self._journal.path)
 
     def _resolve_rules(self) -> None:
-        rules = self._plugins.escalation_rules() if self._plugins is not None else []
+        rules = list(self._given_rules or ())
         builtin = {r.name for r in BUILTIN_RULES}
         if not builtin <= {r.name for r in rules}:
-            if self._plugins is not None:
+            if self._given_rules is not None:
                 log.error(
                     "the essential plugin 'escalation' is not loaded: the built-in escalation"
                     " rules run anyway"
@@ -561,13 +582,10 @@ class EscalationEngine:
     async def _open(
         self, event: Event, match: Match, fold_key: str, now: datetime, digest: str, payload: str
     ) -> None:
-        site = self.config.site
+        site = self.site
         active = self.calendar.active(now)
         factor = self.settings.high_stock.deadline_factor if active else 1.0
-        zone = self.config.zone(match.zone) if match.zone else None
-        cameras = (
-            tuple(c.id for c in self.config.cameras if match.zone in c.zones) if match.zone else ()
-        )
+        cameras = site.cameras_of(match.zone)
         esc = Escalation(
             id=_new_id(now),
             kind=match.kind,
@@ -577,7 +595,7 @@ class EscalationEngine:
             address=site.address,
             departement=site.departement,
             zone=match.zone,
-            zone_name=zone.name if zone is not None else "",
+            zone_name=site.zone_names.get(match.zone, "") if match.zone else "",
             device=match.device,
             cameras=cameras,
             instructions=self.settings.instructions,
@@ -638,9 +656,9 @@ class EscalationEngine:
                 )
             else:
                 seal = sealed.to_dict()
-        if self._plugins is not None:
+        if self._keep_recordings is not None:
             for camera in scene.cameras:
-                self._plugins.keep_recordings(
+                self._keep_recordings(
                     camera, scene.window_start, scene.window_end, scene.escalation_id
                 )
         async with self._lock:
@@ -797,7 +815,7 @@ class EscalationEngine:
     # -- EscalationService -------------------------------------------------------------
     def contacts(self) -> Sequence[Contact]:
         """Every configured contact."""
-        return self.config.contacts
+        return self._contact_list
 
     def list(
         self, as_contact: Contact, *, status: Status | None = None, limit: int = 100
@@ -830,9 +848,10 @@ class EscalationEngine:
         """The escalation ids whose scene is preserved (not released yet)."""
         return sorted(k for k, s in self._scenes.items() if not s.released)
 
-    def check_config_change(self, new: Config) -> builtins.list[str]:
-        """Why ``new`` may not replace the running configuration now (empty: it may)."""
-        return self.scene_guard.check_config_change(self.config, new)
+    def check_config_change(self, new: EvidenceSettings) -> builtins.list[str]:
+        """Why a configuration with the evidence settings ``new`` may not replace the
+        running one now (empty: it may)."""
+        return self.scene_guard.check_config_change(self.evidence, new)
 
     def scene(self, escalation_id: str) -> SceneRecord | None:
         """The preserved scene of an escalation (window, cameras, journal seal)."""

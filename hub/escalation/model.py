@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from hub.rules import Priority
+
 __all__ = [
     "Contact",
     "ContactRole",
@@ -42,14 +44,6 @@ class Status(enum.StrEnum):
     OPEN = "open"  # walking the ladder, nobody has acknowledged yet
     ACKNOWLEDGED = "acknowledged"  # a contact took it; the ladder stopped
     RESOLVED = "resolved"  # closed by a referent or an installer
-
-
-class Priority(enum.StrEnum):
-    """How urgent an escalation is; life-safety goes first everywhere."""
-
-    LIFE_SAFETY = "life-safety"  # hold-up, duress, panic
-    ALARM = "alarm"  # burglary while armed
-    TECHNICAL = "technical"  # link lost on a hold-up device, tamper
 
 
 class ContactRole(enum.StrEnum):

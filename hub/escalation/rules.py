@@ -17,18 +17,19 @@ Restores never open an escalation. A burglary from a panel whose state the hub h
 not heard yet counts as armed: panels report burglary alarms only for armed zones (or
 24-hour ones), so the doubt goes to the alarm.
 
-Plugins add rules through the ``register_escalation_rules`` hook; the built-in ones
-are registered by the essential ``escalation`` plugin.
+The contract (``Rule``, ``Match``, ``Priority``, ``RuleContext``) is the core's
+(``hub.rules``), re-exported here; this module holds the built-in rules and the
+function that tries them. Plugins add rules through the ``register_escalation_rules``
+hook; the built-in ones are registered by the essential ``escalation`` plugin.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final
 
-from hub.escalation.model import Priority
 from hub.events import LIFE_SAFETY_KINDS, AlarmKind, AlarmSignal, Event, LinkLost, PanelState
+from hub.rules import SCENE_KINDS, Match, Priority, Rule, RuleContext
 
 __all__ = [
     "ARMED_STATES",
@@ -55,71 +56,8 @@ ARMED_STATES: Final = frozenset(
     }
 )
 
-#: Kinds after which the scene is preserved (journal sealed, recordings kept).
-SCENE_KINDS: Final = frozenset({AlarmKind.HOLDUP.value, AlarmKind.DURESS.value})
-
 #: The ``kind`` of an escalation opened by a lost link.
 LINK_LOST_KIND: Final = "link_lost"
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """What a rule found: an incident to escalate.
-
-    Attributes:
-        kind: what happened (``holdup``, ``burglary``, ``link_lost``...).
-        priority: see ``Priority``.
-        device: the device that reported it.
-        zone: the shop zone, when known.
-    """
-
-    kind: str
-    priority: Priority
-    device: str
-    zone: str | None = None
-
-    @property
-    def silent(self) -> bool:
-        """Nothing the hub drives in the shop may show it (hold-up, duress, panic)."""
-        return self.priority is Priority.LIFE_SAFETY
-
-    @property
-    def preserves_scene(self) -> bool:
-        """The journal is sealed and the recordings kept (hold-up, duress)."""
-        return self.kind in SCENE_KINDS
-
-
-class RuleContext(Protocol):
-    """What a rule may ask the engine."""
-
-    @property
-    def burglary_when_armed(self) -> bool:
-        """The configuration escalates burglary while armed."""
-        ...
-
-    def armed(self, device: str, partition: int | None) -> bool | None:
-        """Whether the partition is armed (any partition when None); None if unknown."""
-        ...
-
-    def has_holdup_zones(self, device: str) -> bool:
-        """Whether the device has panel zones wired to hold-up buttons."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """One escalation rule.
-
-    Attributes:
-        name: unique among the rules of a hub (for logs and duplicates).
-        event_types: the event classes it looks at (the engine subscribes to them).
-        match: returns a ``Match`` when the event calls for an escalation, else None.
-            It must be quick and must not do I/O: it runs on the life-safety path.
-    """
-
-    name: str
-    event_types: tuple[type[Event], ...]
-    match: Callable[[Event, RuleContext], Match | None]
 
 
 def _life_safety(event: Event, ctx: RuleContext) -> Match | None:

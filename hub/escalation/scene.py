@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from hub.config.model import Config
+from hub.config import CameraConfig
 
 __all__ = ["EvidenceSettings", "SceneGuard", "SceneLocked"]
 
@@ -51,12 +51,9 @@ class EvidenceSettings:
     journal: str = ""
 
     @classmethod
-    def from_config(cls, config: Config) -> EvidenceSettings:
-        """The evidence settings of ``config``."""
-        return cls(
-            MappingProxyType({c.id: c.retention_days for c in config.cameras}),
-            str(config.journal.path),
-        )
+    def of(cls, cameras: Iterable[CameraConfig], journal: Path) -> EvidenceSettings:
+        """The evidence settings of a configuration's cameras and journal path."""
+        return cls(MappingProxyType({c.id: c.retention_days for c in cameras}), str(journal))
 
     def to_json(self) -> str:
         """The stored form (sorted, so equal settings give equal text)."""
@@ -83,10 +80,6 @@ class EvidenceSettings:
         return hashlib.sha256(self.to_json().encode()).hexdigest()
 
 
-def _evidence(value: Config | EvidenceSettings) -> EvidenceSettings:
-    return value if isinstance(value, EvidenceSettings) else EvidenceSettings.from_config(value)
-
-
 class SceneGuard:
     """Refuses configuration changes that would destroy preserved evidence.
 
@@ -97,9 +90,7 @@ class SceneGuard:
     def __init__(self, preserved: Callable[[], Collection[str]]) -> None:
         self._preserved = preserved
 
-    def check_config_change(
-        self, old: Config | EvidenceSettings, new: Config | EvidenceSettings
-    ) -> list[str]:
+    def check_config_change(self, old: EvidenceSettings, new: EvidenceSettings) -> list[str]:
         """Why ``new`` may not replace ``old`` now (empty when it may).
 
         Nothing is refused while no scene is preserved.
@@ -107,7 +98,7 @@ class SceneGuard:
         scenes = sorted(self._preserved())
         if not scenes:
             return []
-        before, after = _evidence(old), _evidence(new)
+        before, after = old, new
         until = (
             f"while the scene of {', '.join(scenes)} is preserved;"
             " a referent or an installer must release it first"

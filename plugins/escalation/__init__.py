@@ -1,4 +1,4 @@
-"""The escalation plugin: Écrin's built-in escalation rules. Essential.
+"""The escalation plugin: Écrin's built-in escalation rules and configuration. Essential.
 
 The hub starts the escalation engine itself (``hub.app.Hub``), because the path of a
 hold-up must not depend on anything a plugin manager forgives: a plugin that fails to
@@ -8,16 +8,23 @@ third-party plugin uses to add its own (a fog cannon that fired, a safe's seismi
 detector...). It is essential, so neither ``plugins.disable`` nor
 ``ECRIN_LOAD_PLUGINS`` can remove it; should it be missing anyway, the engine logs
 an error and runs the built-in rules regardless.
+
+It also contributes the feature's sections of the shop file, ``contacts:`` and
+``escalation:`` (``hub.escalation.config``), through ``register_config_sections``:
+the escalation feature owns its configuration, not the core's loader.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from hub.escalation.rules import BUILTIN_RULES, Rule
+from hub.config import ConfigSection
+from hub.escalation.config import CONFIG_SECTIONS
+from hub.escalation.rules import BUILTIN_RULES
 from hub.hookspecs import hookimpl
+from hub.rules import Rule
 
-__all__ = ["ECRIN_ESSENTIAL", "register_escalation_rules"]
+__all__ = ["ECRIN_ESSENTIAL", "register_config_sections", "register_escalation_rules"]
 
 #: The hold-up escalation cannot be switched off by configuration.
 ECRIN_ESSENTIAL = True
@@ -29,3 +36,10 @@ def register_escalation_rules(register: Callable[[Rule], None]) -> None:
     tamper; link lost on a device wired to hold-up buttons."""
     for rule in BUILTIN_RULES:
         register(rule)
+
+
+@hookimpl
+def register_config_sections(register: Callable[[ConfigSection], None]) -> None:
+    """Contribute ``contacts:`` and ``escalation:`` to the shop file."""
+    for section in CONFIG_SECTIONS:
+        register(section)

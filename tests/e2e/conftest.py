@@ -192,7 +192,7 @@ def make_shop(tmp_path: Path, cable: PtyCable, receivers: dict[str, Receiver]) -
         manager = PluginManager()
         manager.load_entry_points()
         assert not manager.errors, manager.errors
-        config = load_config(path, manager.device_types())
+        config = load_config(path, manager.device_types(), manager.config_sections())
         async with It100Simulator(cable) as panel:
             if before_hub is not None:
                 await before_hub(panel)

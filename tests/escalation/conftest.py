@@ -18,7 +18,12 @@ from aiohttp import web
 
 import plugins.escalation
 import plugins.sim
+from hub.bus import EventBus
 from hub.config import Config, load_config
+from hub.escalation.config import contacts_of, escalation_of
+from hub.escalation.engine import EscalationEngine
+from hub.escalation.scene import EvidenceSettings
+from hub.escalation.site import EscalationSite
 from hub.escalation.webhooks import (
     EVENT_HEADER,
     IDEMPOTENCY_HEADER,
@@ -138,7 +143,34 @@ escalation:
 
 
 def load(path: Path) -> Config:
-    return load_config(path, plugin_manager().device_types())
+    manager = plugin_manager()
+    return load_config(path, manager.device_types(), manager.config_sections())
+
+
+def engine_for(
+    config: Config,
+    bus: EventBus | None = None,
+    *,
+    plugins: PluginManager | None = None,
+    cls: type[EscalationEngine] = EscalationEngine,
+    **kw: Any,
+) -> EscalationEngine:
+    """An engine built from a loaded configuration as the hub builds it: its slice of
+    the configuration, and (given a plugin manager) the plugins' rules and
+    ``keep_recordings``; without one, the built-in rules and no camera to ask."""
+    settings = escalation_of(config)
+    assert settings is not None, "the configuration has no escalation section"
+    if plugins is not None:
+        kw.setdefault("rules", plugins.escalation_rules())
+        kw.setdefault("keep_recordings", plugins.keep_recordings)
+    return cls(
+        settings,
+        contacts_of(config),
+        EscalationSite.from_config(config),
+        bus,
+        evidence=EvidenceSettings.of(config.cameras, config.journal.path),
+        **kw,
+    )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.config.escalation import DEFAULT_CALENDAR, read_calendar
 from hub.escalation.calendar import (
     DateRule,
     HighStockCalendar,
@@ -18,6 +17,7 @@ from hub.escalation.calendar import (
     PeriodRule,
     easter_sunday,
 )
+from hub.escalation.config import DEFAULT_CALENDAR, read_calendar
 
 PARIS = ZoneInfo("Europe/Paris")
 REUNION = ZoneInfo("Indian/Reunion")

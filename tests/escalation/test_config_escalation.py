@@ -11,11 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hub.config import ConfigError, ConfigIssue, load_config
-from hub.config.escalation import DEFAULT_CALENDAR
+from hub.escalation.config import DEFAULT_CALENDAR, contact_of, contacts_of, escalation_of
 from hub.escalation.model import ContactRole
 from tests.escalation.conftest import SITE, plugin_manager
 
 CATALOGUE = plugin_manager().device_types()
+SECTIONS = plugin_manager().config_sections()
 TOKEN = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 
@@ -29,7 +30,7 @@ def write(directory: Path, text: str, secrets: str = "") -> Path:
 
 def issues(path: Path) -> list[str]:
     with pytest.raises(ConfigError) as caught:
-        load_config(path, CATALOGUE)
+        load_config(path, CATALOGUE, SECTIONS)
     return [str(i).replace(f"{path}:", "") for i in caught.value.issues]
 
 
@@ -71,8 +72,8 @@ def test_full_section_loads_into_typed_values(tmp_path: Path) -> None:
           scene: {{before: 300, after: 900}}
         """,
     )
-    config = load_config(path, CATALOGUE)
-    referent, municipal, installer = config.contacts
+    config = load_config(path, CATALOGUE, SECTIONS)
+    referent, municipal, installer = contacts_of(config)
     assert referent.role is ContactRole.LOCAL_REFERENT
     assert referent.webhook_url == "https://referent.example/ecrin"
     assert referent.webhook_secret == "a-long-enough-secret-value"
@@ -81,8 +82,8 @@ def test_full_section_loads_into_typed_values(tmp_path: Path) -> None:
     assert municipal.webhook_url is None
     assert municipal.webhook_secret is None
     assert installer.scopes == frozenset({"installer"})
-    assert config.contact("pose") == installer
-    settings = config.escalation
+    assert contact_of(config, "pose") == installer
+    settings = escalation_of(config)
     assert settings is not None
     assert [(t.contacts, t.ack_deadline) for t in settings.ladder] == [
         (("referent-37",), 120.0),
@@ -114,7 +115,7 @@ def test_defaults(tmp_path: Path) -> None:
         escalation: {ladder: [{contacts: [r], ack_deadline: 60}]}
         """,
     )
-    settings = load_config(path, CATALOGUE).escalation
+    settings = escalation_of(load_config(path, CATALOGUE, SECTIONS))
     assert settings is not None
     assert settings.fold_window == 300.0
     assert settings.burglary_when_armed is True
@@ -205,7 +206,7 @@ def test_calendar_file_issues_come_after_the_configuration_s(tmp_path: Path) -> 
         """,
     )
     with pytest.raises(ConfigError) as caught:
-        load_config(path, CATALOGUE)
+        load_config(path, CATALOGUE, SECTIONS)
     assert [(i.file, i.line, i.key_path) for i in caught.value.issues] == [
         (str(path), 28, "escalation.colour"),
         (str(tmp_path / "cal.yaml"), 2, "periods[0].date"),
@@ -214,9 +215,9 @@ def test_calendar_file_issues_come_after_the_configuration_s(tmp_path: Path) -> 
 
 def test_empty_escalation_means_none_configured(tmp_path: Path) -> None:
     path = write(tmp_path, "contacts: []\nescalation: {}\n")
-    config = load_config(path, CATALOGUE)
-    assert config.contacts == ()
-    assert config.escalation is None
+    config = load_config(path, CATALOGUE, SECTIONS)
+    assert contacts_of(config) == ()
+    assert escalation_of(config) is None
 
 
 def test_loopback_http_is_allowed_for_tests(tmp_path: Path) -> None:
@@ -231,7 +232,7 @@ def test_loopback_http_is_allowed_for_tests(tmp_path: Path) -> None:
         """,
         "k: a-long-enough-secret-value\n",
     )
-    assert [c.webhook_url for c in load_config(path, CATALOGUE).contacts] == [
+    assert [c.webhook_url for c in contacts_of(load_config(path, CATALOGUE, SECTIONS))] == [
         "http://127.0.0.1:9/x",
         "http://[::1]:9/x",
         "http://localhost/x",
@@ -251,7 +252,7 @@ def test_check_config_counts_contacts_and_tiers(tmp_path: Path) -> None:
         """,
     )
     out, err = io.StringIO(), io.StringIO()
-    assert check_config_main(path, CATALOGUE, out, err) == 0
+    assert check_config_main(path, CATALOGUE, out, err, SECTIONS) == 0
     assert out.getvalue() == (
         f"{path}: valid: 3 zones, 2 devices, 3 cameras, 2 contacts, 2 escalation tiers\n"
     )
@@ -318,10 +319,10 @@ def test_any_sections_load_or_give_issues(
     )
     problems: list[ConfigIssue] = []
     try:
-        config = load_config(path, CATALOGUE)
+        config = load_config(path, CATALOGUE, SECTIONS)
     except ConfigError as exc:
         problems = exc.issues
         assert problems, "a ConfigError always carries issues"
     else:
-        assert all(c.id for c in config.contacts)
+        assert all(c.id for c in contacts_of(config))
     assert all(i.line >= 1 and i.column >= 1 for i in problems)

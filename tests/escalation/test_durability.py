@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hub.bus import EventBus
-from hub.escalation.engine import EscalationEngine
+from hub.escalation.config import contact_of
 from hub.escalation.model import Escalation, Priority, Status
 from hub.escalation.outbox import Delivery, Outbox, OutboxBatch, StoredEscalation
 from hub.events import AlarmKind, CameraAvailability
@@ -20,7 +20,14 @@ from hub.journal import (
     verify_journal,
 )
 from tests.conftest import EventRecorder
-from tests.escalation.conftest import Receiver, Request, load, plugin_manager, write_config
+from tests.escalation.conftest import (
+    Receiver,
+    Request,
+    engine_for,
+    load,
+    plugin_manager,
+    write_config,
+)
 from tests.escalation.support import ChangeLog, alarm
 
 NOW = datetime(2026, 3, 10, 11, 0, tzinfo=UTC)
@@ -116,9 +123,9 @@ async def test_restart_resumes_undelivered_deliveries_and_deadlines(
             " {contacts: [interlocuteur-37], ack_deadline: 300}]",
         )
     )
-    installer = config.contact("installer")
+    installer = contact_of(config, "installer")
     assert installer is not None
-    async with EscalationEngine(config, EventBus(), plugins=plugin_manager()) as first:
+    async with engine_for(config, EventBus(), plugins=plugin_manager()) as first:
         log = ChangeLog(first, installer)
         await first.handle(alarm())
         (failed,) = await log.wait_for("delivery_failed")
@@ -126,7 +133,7 @@ async def test_restart_resumes_undelivered_deliveries_and_deadlines(
         (esc,) = first.list(installer)
     failed_key = referent.requests[0].key
     referent.status = 200
-    async with EscalationEngine(config, EventBus(), plugins=plugin_manager()) as second:
+    async with engine_for(config, EventBus(), plugins=plugin_manager()) as second:
         log = ChangeLog(second, installer)
         assert second.get(installer, esc.id) == esc  # read back as it was
         delivered = await referent.wait_for(lambda r: r.status == 200)
@@ -143,10 +150,10 @@ async def test_signals_journaled_but_never_escalated_are_replayed(
     tmp_path: Path, receivers: dict[str, Receiver]
 ) -> None:
     config = load(write_config(tmp_path, {name: r.url for name, r in receivers.items()}))
-    installer = config.contact("installer")
+    installer = contact_of(config, "installer")
     assert installer is not None
     # The outbox exists (the hub ran before)...
-    async with EscalationEngine(config, plugins=plugin_manager()):
+    async with engine_for(config, plugins=plugin_manager()):
         pass
     # ...then a hold-up reached the journal, and the hub was killed before the engine
     # took it.
@@ -155,7 +162,7 @@ async def test_signals_journaled_but_never_escalated_are_replayed(
     panic = alarm(AlarmKind.PANIC, zone="coffre", now=True)
     async with Journal(config.journal.path) as journal:
         await journal.append([lost, restored, panic])
-        async with EscalationEngine(config, journal=journal, plugins=plugin_manager()) as running:
+        async with engine_for(config, journal=journal, plugins=plugin_manager()) as running:
             requests = await receivers["referent-37"].wait_for(count=2)
             escalations = running.list(installer)
     assert sorted(e.kind for e in escalations) == ["holdup", "panic"]
@@ -165,7 +172,7 @@ async def test_signals_journaled_but_never_escalated_are_replayed(
     # Replayed once: the next start finds them already escalated.
     async with (
         Journal(config.journal.path) as journal,
-        EscalationEngine(config, journal=journal, plugins=plugin_manager()) as running,
+        engine_for(config, journal=journal, plugins=plugin_manager()) as running,
     ):
         assert len(running.list(installer)) == 2  # the replay is done when start returns
 
@@ -197,9 +204,9 @@ async def test_signals_after_a_break_in_the_chain_are_held_not_escalated(
     """Replay on start trusts only the rows whose chain verifies: a signal after an
     edited row is journaled as held and reported, and no referent hears of it."""
     config = load(write_config(tmp_path, {name: r.url for name, r in receivers.items()}))
-    installer = config.contact("installer")
+    installer = contact_of(config, "installer")
     assert installer is not None
-    async with EscalationEngine(config, plugins=plugin_manager()):
+    async with engine_for(config, plugins=plugin_manager()):
         pass  # the outbox exists: the hub ran before
     before = alarm(now=True)
     ordinary = CameraAvailability(camera="cam-comptoir", state="online")
@@ -212,7 +219,7 @@ async def test_signals_after_a_break_in_the_chain_are_held_not_escalated(
     bus.subscribe(UnverifiedSignalsHeld, held_events.handle)
     async with (
         Journal(config.journal.path) as journal,
-        EscalationEngine(config, bus, journal=journal, plugins=plugin_manager()) as running,
+        engine_for(config, bus, journal=journal, plugins=plugin_manager()) as running,
     ):
         # The replay is done when start returns; the panic after the break: none.
         assert [e.kind for e in running.list(installer)] == ["holdup"]
@@ -232,7 +239,7 @@ async def test_signals_after_a_break_in_the_chain_are_held_not_escalated(
     # Held for good: the next start holds it again, and still escalates nothing.
     async with (
         Journal(config.journal.path) as journal,
-        EscalationEngine(config, journal=journal, plugins=plugin_manager()) as running,
+        engine_for(config, journal=journal, plugins=plugin_manager()) as running,
     ):
         assert [e.kind for e in running.list(installer)] == ["holdup"]
 
@@ -242,9 +249,9 @@ async def test_an_edited_signal_is_held_not_escalated(
 ) -> None:
     """A hold-up row whose payload was changed (its zone here) is not sent as it reads."""
     config = load(write_config(tmp_path, {name: r.url for name, r in receivers.items()}))
-    installer = config.contact("installer")
+    installer = contact_of(config, "installer")
     assert installer is not None
-    async with EscalationEngine(config, plugins=plugin_manager()):
+    async with engine_for(config, plugins=plugin_manager()):
         pass
     holdup = alarm(now=True)
     async with Journal(config.journal.path) as journal:
@@ -252,7 +259,7 @@ async def test_an_edited_signal_is_held_not_escalated(
     edit_row(config.journal.path, seq, '"zone":"comptoir"', '"zone":"vitrine"')
     async with (
         Journal(config.journal.path) as journal,
-        EscalationEngine(config, journal=journal, plugins=plugin_manager()) as running,
+        engine_for(config, journal=journal, plugins=plugin_manager()) as running,
     ):
         assert running.list(installer) == []
     (held,) = [e.event() for e in read_entries(config.journal.path) if e.type != "AlarmSignal"]
@@ -268,17 +275,17 @@ async def test_signals_escalated_but_never_journaled_are_journaled_on_start(
     the two commits leaves the signal in the outbox only. The next start journals it
     from the outbox, before any webhook resumes."""
     config = load(write_config(tmp_path, {name: r.url for name, r in receivers.items()}))
-    installer = config.contact("installer")
+    installer = contact_of(config, "installer")
     assert installer is not None
     holdup = alarm(now=True)
     other = alarm(AlarmKind.BURGLARY, zone="coffre", now=True)
     # The escalation reached the outbox; the journal never got the signal.
-    async with EscalationEngine(config, plugins=plugin_manager()) as running:
+    async with engine_for(config, plugins=plugin_manager()) as running:
         await running.handle(holdup)
         await receivers["referent-37"].wait_for(count=1)
     async with Journal(config.journal.path) as journal:
         await journal.append([other])
-        async with EscalationEngine(config, journal=journal, plugins=plugin_manager()) as running:
+        async with engine_for(config, journal=journal, plugins=plugin_manager()) as running:
             assert len(running.list(installer)) == 1  # restored, not escalated again
         entries = read_entries(config.journal.path)
     assert [e.event() for e in entries] == [other, holdup]
@@ -287,7 +294,7 @@ async def test_signals_escalated_but_never_journaled_are_journaled_on_start(
     # Done once: the next start finds the signal in the journal.
     async with (
         Journal(config.journal.path) as journal,
-        EscalationEngine(config, journal=journal, plugins=plugin_manager()),
+        engine_for(config, journal=journal, plugins=plugin_manager()),
     ):
         pass
     assert len(read_entries(config.journal.path)) == 2
@@ -321,9 +328,9 @@ async def test_an_unusable_outbox_does_not_stop_a_holdup(
         )
     )
     (tmp_path / "a-directory").mkdir()
-    installer = config.contact("installer")
+    installer = contact_of(config, "installer")
     assert installer is not None
-    async with EscalationEngine(config, plugins=plugin_manager()) as running:
+    async with engine_for(config, plugins=plugin_manager()) as running:
         await running.handle(alarm())
         (request,) = await receivers["referent-37"].wait_for()
         assert [e.kind for e in running.list(installer)] == ["holdup"]

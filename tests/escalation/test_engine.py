@@ -14,6 +14,7 @@ import pytest
 from hub.bus import EventBus
 from hub.config import Config
 from hub.escalation.clock import ManualClock
+from hub.escalation.config import contact_of
 from hub.escalation.engine import EscalationEngine
 from hub.escalation.model import (
     EscalationConflict,
@@ -29,6 +30,7 @@ from tests.conftest import EventRecorder
 from tests.escalation.conftest import (
     SHIPPED_CALENDAR,
     Receiver,
+    engine_for,
     free_port,
     load,
     plugin_manager,
@@ -53,11 +55,11 @@ def config_for(tmp_path: Path, receivers: dict[str, Receiver], **kw: Any) -> Con
 
 
 def engine(config: Config, bus: EventBus | None = None, **kw: Any) -> EscalationEngine:
-    return EscalationEngine(config, bus, plugins=kw.pop("plugins", plugin_manager()), **kw)
+    return engine_for(config, bus, plugins=kw.pop("plugins", plugin_manager()), **kw)
 
 
 def who(config: Config, contact_id: str):  # type: ignore[no-untyped-def]
-    contact = config.contact(contact_id)
+    contact = contact_of(config, contact_id)
     assert contact is not None
     return contact
 

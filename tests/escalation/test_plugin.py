@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 
 import plugins.escalation
-from hub.escalation.engine import EscalationEngine
-from hub.escalation.model import Priority
-from hub.escalation.rules import BUILTIN_RULES, Match, Rule, RuleContext
+from hub.escalation.rules import BUILTIN_RULES
 from hub.events import AlarmKind, AlarmSignal, Event
 from hub.hookspecs import hookimpl
 from hub.plugins import PluginManager
-from tests.escalation.conftest import Receiver, load, write_config
+from hub.rules import Match, Priority, Rule, RuleContext
+from tests.escalation.conftest import Receiver, engine_for, load, write_config
 from tests.escalation.support import alarm
 
 
@@ -59,7 +58,7 @@ async def test_a_plugin_rule_escalates(tmp_path: Path, receivers: dict[str, Rece
     manager.register(FogPlugin(), "acme")
     config = load(write_config(tmp_path, {n: r.url for n, r in receivers.items()}))
     fired = AlarmSignal(kind=AlarmKind.OTHER, device="centrale", zone="vitrine", code="fog")
-    async with EscalationEngine(config, plugins=manager) as running:
+    async with engine_for(config, plugins=manager) as running:
         await running.handle(fired)
         (request,) = await receivers["referent-37"].wait_for()
     assert (request.data["kind"], request.data["priority"]) == ("fog_cannon", "alarm")
@@ -70,7 +69,7 @@ async def test_without_the_plugin_the_builtin_rules_still_run(
 ) -> None:
     config = load(write_config(tmp_path, {n: r.url for n, r in receivers.items()}))
     with caplog.at_level(logging.ERROR, logger="hub.escalation.engine"):
-        async with EscalationEngine(config, plugins=PluginManager()) as running:
+        async with engine_for(config, plugins=PluginManager()) as running:
             await running.handle(alarm())
             (request,) = await receivers["referent-37"].wait_for()
     assert request.data["kind"] == "holdup"

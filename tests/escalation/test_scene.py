@@ -10,11 +10,18 @@ import pytest
 
 from hub.app import Hub
 from hub.bus import EventBus
-from hub.escalation.engine import EscalationEngine
+from hub.escalation.config import contact_of
 from hub.escalation.scene import EvidenceSettings, SceneGuard, SceneLocked
 from hub.journal import Journal, read_entries, read_seals
 from hub.recorder import Recorder
-from tests.escalation.conftest import SITE, Receiver, load, plugin_manager, write_config
+from tests.escalation.conftest import (
+    SITE,
+    Receiver,
+    engine_for,
+    load,
+    plugin_manager,
+    write_config,
+)
 from tests.escalation.support import alarm, wait_until
 
 CAMERAS_SHORTER = SITE.split("cameras:", maxsplit=1)[1].replace(
@@ -60,7 +67,7 @@ async def test_holdup_seals_the_journal_segment(
     async with (
         Journal(config.journal.path) as journal,
         Recorder(journal, bus) as recorder,
-        EscalationEngine(config, bus, journal=journal, plugins=plugin_manager()) as running,
+        engine_for(config, bus, journal=journal, plugins=plugin_manager()) as running,
     ):
         recorder.emit(alarm(now=True))
         await receivers["referent-37"].wait_for()
@@ -93,21 +100,24 @@ async def test_evidence_destroying_config_is_refused_until_the_scene_is_released
     shorter = load(write_config(tmp_path, urls(receivers), cameras="cameras:" + CAMERAS_SHORTER))
     fewer = load(write_config(tmp_path, urls(receivers), cameras="cameras:" + CAMERAS_FEWER))
     moved = load(write_config(tmp_path, urls(receivers), journal="elsewhere.db"))
-    referent = original.contact("referent-37")
+    referent = contact_of(original, "referent-37")
     assert referent is not None
-    async with EscalationEngine(original, plugins=plugin_manager()) as running:
+    async with engine_for(original, plugins=plugin_manager()) as running:
         await running.handle(alarm())
         (esc,) = running.list(referent)
-        assert running.check_config_change(shorter) != []
+        assert (
+            running.check_config_change(EvidenceSettings.of(shorter.cameras, shorter.journal.path))
+            != []
+        )
     for changed in (shorter, fewer, moved):
         with pytest.raises(SceneLocked) as refused:
-            async with EscalationEngine(changed, plugins=plugin_manager()):
+            async with engine_for(changed, plugins=plugin_manager()):
                 pass
         assert esc.id in str(refused.value)
     # The hub still runs on the configuration it had, and the scene is released there.
-    async with EscalationEngine(original, plugins=plugin_manager()) as running:
+    async with engine_for(original, plugins=plugin_manager()) as running:
         await running.release_scene(referent, esc.id)
-    async with EscalationEngine(shorter, plugins=plugin_manager()) as running:
+    async with engine_for(shorter, plugins=plugin_manager()) as running:
         assert running.preserved_scenes() == []
 
 

@@ -20,9 +20,9 @@ from multidict import CIMultiDictProxy
 from yarl import URL
 
 from hub.bus import EventBus
-from hub.config.escalation import EscalationSettings, HighStockSettings, Tier
 from hub.config.model import CameraConfig, Config, JournalConfig, Site, Zone
 from hub.escalation.clock import Clock
+from hub.escalation.config import EscalationSettings, HighStockSettings, Tier
 from hub.escalation.engine import EscalationEngine, as_service
 from hub.escalation.model import Contact, ContactRole, Escalation, EscalationService
 from hub.escalation.webhooks import EVENT_HEADER, SIGNATURE_HEADER, verify_signature
@@ -30,6 +30,7 @@ from hub.events import AlarmKind, AlarmSignal
 from hub.http import HttpSettings, Readiness, create_app, openapi_document, serve
 from hub.http.app import METRICS
 from hub.http.tokens import hash_token, new_token
+from tests.escalation.conftest import engine_for
 from tests.http.openapi_check import OpenApiChecker
 from tests.http.sse_client import SseReader
 
@@ -167,13 +168,15 @@ def shop_config(
                 placement="indoor",
             ),
         ),
-        contacts=tuple(contacts),
-        escalation=EscalationSettings(
-            ladder=tuple(Tier(t, ack_deadline) for t in tiers) or (Tier((), ack_deadline),),
-            outbox_path=tmp_path / "outbox.db",
-            instructions="Entrée par la cour.",
-            high_stock=HighStockSettings(calendar_path=None),
-        ),
+        sections={
+            "contacts": tuple(contacts),
+            "escalation": EscalationSettings(
+                ladder=tuple(Tier(t, ack_deadline) for t in tiers) or (Tier((), ack_deadline),),
+                outbox_path=tmp_path / "outbox.db",
+                instructions="Entrée par la cour.",
+                high_stock=HighStockSettings(calendar_path=None),
+            ),
+        },
         journal=JournalConfig(tmp_path / "journal.db"),
     )
 
@@ -244,7 +247,7 @@ async def shop(
         for key, c in people.contacts.items()
     ]
     people.contacts = dict(zip(people.contacts, contacts, strict=True))
-    async with EscalationEngine(shop_config(tmp_path, contacts), bus, clock=engine_clock) as engine:
+    async with engine_for(shop_config(tmp_path, contacts), bus, clock=engine_clock) as engine:
         yield Shop(engine, bus, people, webhooks)
 
 

@@ -14,6 +14,7 @@ from hub.escalation.model import Status
 from hub.events import AlarmKind
 from hub.http import HttpSettings, create_app, serve
 from hub.http.app import METRICS
+from tests.escalation.conftest import engine_for
 from tests.http.conftest import Client, People, Shop, shop_config
 
 ESCALATIONS = "/api/v1/escalations"
@@ -355,7 +356,7 @@ async def test_an_unexpected_exception_is_a_generic_logged_500(
     import aiohttp
 
     config = shop_config(tmp_path, list(people.contacts.values()))
-    async with BrokenEngine(config) as engine:
+    async with engine_for(config, cls=BrokenEngine) as engine:
         app: web.Application = create_app(engine, HttpSettings())
         async with serve(app) as url, aiohttp.ClientSession() as session:
             headers = {"Authorization": f"Bearer {people.tokens['referent']}"}

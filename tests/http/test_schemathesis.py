@@ -22,10 +22,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from hub.bus import EventBus
-from hub.escalation.engine import EscalationEngine, as_service
+from hub.escalation.engine import as_service
 from hub.events import AlarmKind, AlarmSignal
 from hub.http import create_app, openapi_document, serve
 from hub.http.app import METRICS
+from tests.escalation.conftest import engine_for
 from tests.http.conftest import People, make_people, shop_config
 
 #: The operations fuzzed: every one but the live stream, which never ends by design
@@ -60,7 +61,7 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
     async def main() -> None:
         bus = EventBus()
         config = shop_config(tmp_path, list(people.contacts.values()))
-        async with EscalationEngine(config, bus) as engine:
+        async with engine_for(config, bus) as engine:
             changes = engine.changes(people.contacts["installer"])
             for zone in ("counter", "window"):  # real ids for the generator to find
                 bus.publish(AlarmSignal(kind=AlarmKind.HOLDUP, device="panel", zone=zone))

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import aiohttp
 
-from hub.escalation.engine import EscalationEngine
 from hub.escalation.model import Contact, ContactRole
 from hub.http import create_app, serve, token_new_main
 from hub.http.tokens import hash_token, is_token_sha256
+from tests.escalation.conftest import engine_for
 from tests.http.conftest import shop_config
 
 
@@ -51,7 +51,7 @@ async def test_the_printed_token_opens_the_api_for_its_contact(tmp_path: Path) -
     contact = Contact(
         id="referent-37", name="Référent", role=ContactRole.LOCAL_REFERENT, token_sha256=digest
     )
-    async with EscalationEngine(shop_config(tmp_path, [contact])) as engine:
+    async with engine_for(shop_config(tmp_path, [contact])) as engine:
         app = create_app(engine)
         async with serve(app) as url, aiohttp.ClientSession() as session:
             headers = {"Authorization": f"Bearer {token}"}

@@ -286,7 +286,7 @@ async def test_the_hub_journals_only_the_known_accounts_frames(tmp_path: Path) -
     path.write_text(SITE + RECEIVER.format(port=port), encoding="utf-8")
     manager = PluginManager()
     manager.register(plugins.panels, "panels")
-    config = load_config(path, manager.device_types())
+    config = load_config(path, manager.device_types(), manager.config_sections())
     on_bus = EventRecorder()
     async with Hub(config, manager, serve_http=False) as hub:
         hub.bus.subscribe(Event, on_bus.handle)

@@ -5,8 +5,12 @@ durable outbox lives. Every mistake is reported at its line, with the others, in
 same ``FILE:LINE:COLUMN: key.path: reason`` shape as the rest of the configuration;
 problems in the calendar file are reported against that file.
 
-The values come out as frozen dataclasses (``Contact`` from the escalation model,
-``Tier``, ``EscalationSettings``...) that the escalation engine trusts as they are.
+The escalation feature owns these sections: the essential ``escalation`` plugin
+contributes them to the loader (``CONFIG_SECTIONS``, through the
+``register_config_sections`` hook), and ``contacts_of`` and ``escalation_of`` read
+them back from a loaded ``Config``. The values come out as frozen dataclasses
+(``Contact`` from the escalation model, ``Tier``, ``EscalationSettings``...) that the
+escalation engine trusts as they are.
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from hub.config.fields import Section, as_map, read_id, read_string
+from hub.config import Config, ConfigSection, SectionContext
+from hub.config.check import counted
+from hub.config.fields import Section, as_map, as_sequence, read_id, read_string
 from hub.config.issues import ConfigIssue, IssueLog, describe
 from hub.escalation.calendar import (
     WEEKDAYS,
@@ -34,6 +40,7 @@ from hub.escalation.model import Contact, ContactRole
 from hub.yamlsource import INVALID, ROOT_PATH, Mark, YMap, YNode, YScalar, YSeq, read_yaml
 
 __all__ = [
+    "CONFIG_SECTIONS",
     "CONTACT_KEYS",
     "DEFAULT_CALENDAR",
     "ESCALATION_KEYS",
@@ -43,6 +50,9 @@ __all__ = [
     "SceneSettings",
     "Tier",
     "WebhookSettings",
+    "contact_of",
+    "contacts_of",
+    "escalation_of",
     "read_calendar",
     "read_contacts",
     "read_escalation",
@@ -78,7 +88,7 @@ MIN_SECRET_LENGTH: Final = 16
 
 #: The calendar shipped with Écrin: package data of ``hub.escalation``, so that an
 #: installed hub has it (``config/high-stock.yaml`` of the source tree links to it).
-DEFAULT_CALENDAR: Final = Path(__file__).resolve().parents[1] / "escalation" / "high-stock.yaml"
+DEFAULT_CALENDAR: Final = Path(__file__).resolve().parent / "high-stock.yaml"
 
 _LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
@@ -722,3 +732,61 @@ def read_escalation(
         scene=scene,
     )
     return (settings if ladder else None), issues
+
+
+# -- the sections, as the escalation plugin contributes them -------------------------------
+
+
+def _read_contacts_section(node: YNode | None, ctx: SectionContext) -> tuple[Contact, ...]:
+    return read_contacts(ctx.log, as_sequence(ctx.log, node, "contacts"))
+
+
+def _read_escalation_section(node: YNode | None, ctx: SectionContext) -> EscalationSettings | None:
+    ymap = as_map(ctx.log, node, "escalation") if node is not None else None
+    contacts = cast("tuple[Contact, ...]", ctx.sections.get("contacts") or ())
+    settings, other_files = read_escalation(ctx.log, ymap, ctx.config_dir, contacts)
+    ctx.report_file_issues(other_files)
+    return settings
+
+
+def contacts_of(config: Config) -> tuple[Contact, ...]:
+    """The ``contacts:`` of a loaded configuration (empty when none)."""
+    return cast("tuple[Contact, ...]", config.section("contacts", tuple) or ())
+
+
+def contact_of(config: Config, contact_id: str) -> Contact | None:
+    """The contact with that id in a loaded configuration, or None."""
+    return next((c for c in contacts_of(config) if c.id == contact_id), None)
+
+
+def escalation_of(config: Config) -> EscalationSettings | None:
+    """The ``escalation:`` of a loaded configuration; None when the shop configures no
+    escalation."""
+    return config.section("escalation", EscalationSettings)
+
+
+def _summary(config: Config) -> list[str]:
+    settings = escalation_of(config)
+    if settings is None:
+        return []
+    return [
+        counted(len(contacts_of(config)), "contact"),
+        counted(len(settings.ladder), "escalation tier"),
+    ]
+
+
+#: The sections the escalation feature owns, in the order they are read.
+CONFIG_SECTIONS: Final = (
+    ConfigSection(
+        "contacts",
+        _read_contacts_section,
+        doc="the people and services escalations can be addressed to",
+    ),
+    ConfigSection(
+        "escalation",
+        _read_escalation_section,
+        after=("contacts",),
+        summary=_summary,
+        doc="the ladder, high-stock periods, outbox, webhook delivery, scene window",
+    ),
+)
