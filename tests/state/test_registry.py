@@ -394,3 +394,23 @@ async def test_life_safety_events_reach_the_registry_when_published(kind: AlarmK
     bus.publish(signal(kind, zone="counter"))
     assert state_of(registry, "zone:counter").attributes.silent is True  # type: ignore[union-attr]
     await bus.close()
+
+
+def test_the_state_package_imports_no_feature_and_no_plugin() -> None:
+    """The registry is core: the escalation engine, the HTTP side and plugins use it,
+    never the other way (the project's import-graph test checks the whole core)."""
+    import ast
+    from pathlib import Path
+
+    import hub.state
+
+    forbidden = ("hub.escalation", "hub.http", "plugins")
+    for path in Path(hub.state.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert not name.startswith(forbidden), f"{path.name} imports {name}"

@@ -9,6 +9,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,16 @@ import pytest
 from hub.app import Hub
 from hub.cli import main
 from hub.config import Config, load_config
-from hub.events import AlarmKind, AlarmSignal, CameraAvailability, LinkLost, PanelState
-from hub.journal import JournalError
+from hub.events import (
+    AlarmKind,
+    AlarmSignal,
+    CameraAvailability,
+    CameraMotion,
+    Event,
+    LinkLost,
+    PanelState,
+)
+from hub.journal import Journal, JournalError
 from hub.state import StateRegistry, restore_from_journal
 from tests.conftest import EventRecorder
 from tests.test_hub import fast, manager, write_shop
@@ -166,3 +175,31 @@ async def test_a_merge_keeps_what_was_heard_live_and_takes_the_rest() -> None:
     assert live.armed("vault", 1) is True
     feed.close()
     assert "partition:vault:1" in [c.entity_id async for c in feed]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Retired(Event):
+    """An event of a plugin that is later uninstalled."""
+
+    device: str
+
+
+async def test_rows_of_unknown_types_are_skipped_and_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hub.events
+
+    path = tmp_path / "journal.db"
+    async with Journal(path) as journal:
+        await journal.append(
+            [
+                Retired(device="old"),
+                LinkLost(device="bridge", reason="silence"),
+                CameraMotion(camera="cam", active=True),
+            ]
+        )
+    monkeypatch.delitem(hub.events._REGISTRY, "Retired")
+    registry = StateRegistry()
+    result = restore_from_journal(registry, path)
+    assert (result.rows, result.applied, result.skipped, result.last_seq) == (3, 1, 1, 3)
+    assert [s.entity_id for s in registry.states()] == ["device:bridge", "link:bridge"]
