@@ -64,7 +64,8 @@ async def test_a_restored_registry_equals_the_live_one(tmp_path: Path) -> None:
     live = await run_once(config)
     assert live.get("partition:vault:2").state == "armed_away"  # type: ignore[union-attr]
     assert live.get("link:vault").state == "down"  # type: ignore[union-attr]
-    assert live.get("camera:cam").state == "online"  # type: ignore[union-attr]
+    # Heard from (the simulated camera goes on and off line: either, never unknown).
+    assert live.get("camera:cam").state in ("online", "offline")  # type: ignore[union-attr]
     restored = registry_for(config)
     result = restore_from_journal(restored, config.journal.path)
     assert result.rows > 0
