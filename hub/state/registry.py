@@ -454,7 +454,8 @@ class StateRegistry:
         if kind in _ALARM_KINDS:
             alarm: bool | None = not event.restore
             trouble: bool | None = None
-            if alarm:
+            if alarm and kind not in LIFE_SAFETY_KINDS:
+                # A hold-up marks no partition: only the zone says it, marked silent.
                 self._partition_alarm(event)
         elif kind is AlarmKind.TROUBLE:
             alarm, trouble = None, not event.restore
