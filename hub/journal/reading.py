@@ -232,10 +232,9 @@ def iter_payloads(
     path: Path, first: int = 1, last: int | None = None
 ) -> Iterator[tuple[int, str, str]]:
     """Rows with ``first <= seq <= last`` (``last`` None: to the end) as ``(seq, type,
-    payload)``, oldest first, read
-    lazily inside one read transaction (a consistent snapshot, however long the
-    journal): what a reader that rebuilds state from the journal needs, without the
-    hashes.
+    payload)``, oldest first, read lazily inside one read transaction (a consistent
+    snapshot, however long the journal): what a reader that rebuilds state from the
+    journal needs, without the hashes.
 
     Raises:
         JournalError: the file is missing, unreadable or not a journal.
