@@ -53,3 +53,22 @@ async def test_referents_are_refused_and_a_missing_token_is_401(client: Client) 
     assert (anonymous.status, anonymous.body["error"]) == (401, "missing_token")
     unknown = await client.get("/api/v1/state?domain=zone", who="installer")
     assert (unknown.status, unknown.body["error"]) == (400, "invalid_query")
+
+
+def test_the_state_schema_is_the_model(checker: OpenApiChecker) -> None:
+    import dataclasses
+
+    from hub.http.openapi import STATE_ATTRIBUTES
+    from hub.state import Domain, State
+
+    schema = checker.document["components"]["schemas"]["State"]
+    assert sorted(schema["required"]) == sorted(f.name for f in dataclasses.fields(State))
+    assert set(STATE_ATTRIBUTES) == set(Domain)
+    branches = {b["properties"]["domain"]["const"]: b for b in schema["oneOf"]}
+    for domain, cls in STATE_ATTRIBUTES.items():
+        attributes = branches[domain.value]["properties"]["attributes"]
+        assert sorted(attributes["properties"]) == sorted(f.name for f in dataclasses.fields(cls))
+    for example in schema["examples"]:
+        assert checker.validate_schema("State", example) == []
+    wrong = dict(schema["examples"][0], attributes={"reason": "a link's, not a partition's"})
+    assert checker.validate_schema("State", wrong) != []
