@@ -10,6 +10,7 @@ lossless change feed (``StateRegistry.listen``). See docs/state.md.
 This is core: it imports no feature (escalation, HTTP) and no plugin. Its modules:
 
 * ``entities``: ids, ``State``, the attribute types, ``StateChanged``;
+* ``feed``: ``ChangeFeed``, the lossless change subscription;
 * ``registry``: ``StateRegistry``, what turns events into states;
 * ``restore``: the registry rebuilt from the journal;
 * ``commands``: ``ecrin status``.
@@ -38,7 +39,8 @@ from hub.state.entities import (
     partition_id,
     zone_id,
 )
-from hub.state.registry import ARMED_HISTORY, ChangeFeed, EscalationSnapshot, StateRegistry
+from hub.state.feed import ChangeFeed
+from hub.state.registry import ARMED_HISTORY, EscalationSnapshot, StateRegistry
 from hub.state.restore import RestoreResult, restore_from_journal
 
 __all__ = [

@@ -32,7 +32,6 @@ the hub hands ``apply_escalation`` to the engine as a callback, and the engine's
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -72,8 +71,9 @@ from hub.state.entities import (
     partition_id,
     zone_id,
 )
+from hub.state.feed import ChangeFeed, Listener
 
-__all__ = ["ARMED_HISTORY", "ChangeFeed", "EscalationSnapshot", "StateRegistry", "zone_state"]
+__all__ = ["ARMED_HISTORY", "EscalationSnapshot", "StateRegistry", "zone_state"]
 
 #: How many armed/disarmed transitions each partition keeps for ``armed(at=...)``.
 ARMED_HISTORY: Final = 8
@@ -139,25 +139,6 @@ def _camera_state(roles: tuple[tuple[str, str], ...]) -> str:
     return "offline" if states else UNKNOWN
 
 
-class _Listener:
-    """One change subscription: an unbounded queue (lossless) and a waiter."""
-
-    __slots__ = ("closed", "queue", "waiter")
-
-    def __init__(self) -> None:
-        self.queue: deque[StateChanged] = deque()
-        self.waiter: asyncio.Future[None] | None = None
-        self.closed = False
-
-    def put(self, change: StateChanged) -> None:
-        self.queue.append(change)
-        waiter = self.waiter
-        if waiter is not None:
-            self.waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
-
-
 _Handler = Callable[[Event], None]
 
 
@@ -181,7 +162,7 @@ class StateRegistry:
             self._states[eid] = State(eid, Domain.CAMERA, UNKNOWN, CameraAttributes(), None, None)
         self._partitions: dict[str, dict[int, str]] = {}
         self._armed: dict[str, deque[tuple[datetime, bool]]] = {}
-        self._listeners: list[_Listener] = []
+        self._listeners: list[Listener] = []
         self._handlers: dict[type[Event], tuple[_Handler, ...]] = {}
         #: Events applied (each event once, whatever it changed).
         self.applied = 0
@@ -252,11 +233,11 @@ class StateRegistry:
         after it. The feed's queue is unbounded, because a record must be complete:
         a listener keeps reading, or ``close``s the feed.
         """
-        listener = _Listener()
+        listener = Listener()
         self._listeners.append(listener)
-        return ChangeFeed(self, listener)
+        return ChangeFeed(listener, self._forget)
 
-    def _forget(self, listener: _Listener) -> None:
+    def _forget(self, listener: Listener) -> None:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
@@ -603,36 +584,3 @@ class StateRegistry:
             roles=ordered,
         )
         self._set(eid, Domain.CAMERA, _camera_state(ordered), attrs, event.time)
-
-
-class ChangeFeed:
-    """The changes of one listener, from when ``StateRegistry.listen`` was called."""
-
-    def __init__(self, registry: StateRegistry, listener: _Listener) -> None:
-        self._registry = registry
-        self._listener = listener
-
-    def __aiter__(self) -> ChangeFeed:
-        return self
-
-    async def __anext__(self) -> StateChanged:
-        listener = self._listener
-        while not listener.queue:
-            if listener.closed:
-                raise StopAsyncIteration
-            listener.waiter = asyncio.get_running_loop().create_future()
-            await listener.waiter
-        return listener.queue.popleft()
-
-    def pending(self) -> int:
-        """Changes waiting to be read."""
-        return len(self._listener.queue)
-
-    def close(self) -> None:
-        """Stop listening; a reader waiting now ends its iteration."""
-        listener = self._listener
-        listener.closed = True
-        self._registry._forget(listener)
-        waiter = listener.waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
