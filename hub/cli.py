@@ -283,6 +283,31 @@ def _demo_in(
     return code
 
 
+# -- ecrin status (hub.state) -------------------------------------------------------------
+def cmd_status(config_path: Path, as_json: bool, out: TextIO, err: TextIO) -> int:
+    """Print the shop's state as the configuration's journal leaves it (offline)."""
+    from hub.state import status_main
+
+    if not config_path.is_file():
+        err.write(f"{config_path}: no such file\n")
+        return EXIT_CANNOT_RUN
+    try:
+        manager = _plugin_manager(config_path)
+        config = load_config(config_path, manager.device_types(), manager.config_sections())
+    except ConfigError as exc:
+        for issue in exc.issues:
+            err.write(f"{issue}\n")
+        return EXIT_INVALID
+    return status_main(
+        config.journal.path,
+        out,
+        err,
+        as_json=as_json,
+        cameras=[c.id for c in config.cameras],
+        zone_maps={d.id: d.zone_map for d in config.devices},
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for the docs and the tests)."""
     parser = argparse.ArgumentParser(
@@ -311,6 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path)
 
     sub.add_parser("plugins", help="list loaded plugins as JSON")
+
+    p = sub.add_parser("status", help="print the shop's state, as the journal leaves it")
+    p.add_argument("-c", "--config", type=Path, required=True)
+    p.add_argument("--json", action="store_true", help="one JSON document, as the API gives")
 
     journal = sub.add_parser("journal", help="inspect the evidence journal")
     jsub = journal.add_subparsers(dest="journal_command", required=True)
@@ -361,6 +390,8 @@ def main(
         return cmd_run(redactor, args.config, args.duration, out, err)
     if args.command == "demo":
         return cmd_demo(redactor, args.config, args.duration, args.keep, out, err)
+    if args.command == "status":
+        return cmd_status(args.config, args.json, out, err)
     if args.command == "journal":
         from hub.journal import journal_tail_main, journal_verify_main
 

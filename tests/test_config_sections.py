@@ -188,3 +188,22 @@ def test_the_plugin_manager_collects_sections_and_names_the_faulty_plugin() -> N
     assert "already registered by plugin" in reasons["clash"]
     assert "'http' is the core's" in reasons["core-key"]
     assert "needs missing" in reasons["needy"]
+
+
+def test_every_command_that_reads_the_shop_file_knows_the_contributed_sections(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``check-config`` and ``status`` load the plugins' sections (entry points), so a
+    file with ``contacts:`` and ``escalation:`` is valid for both."""
+    from hub.cli import main
+    from tests.escalation.conftest import write_config
+
+    monkeypatch.delenv("ECRIN_LOAD_PLUGINS", raising=False)
+    path = write_config(tmp_path, {})
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["check-config", str(path)], out, err) == 0, err.getvalue()
+    assert "2 escalation tiers" in out.getvalue()
+    # No journal yet: the configuration was read, and the command cannot run.
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["status", "-c", str(path)], out, err) == 2
+    assert "no such file" in err.getvalue()

@@ -149,7 +149,7 @@ async def test_holdup_from_a_device_is_mapped_journaled_then_delivered(tmp_path:
 async def test_device_that_cannot_open_is_retried_and_others_run(tmp_path: Path) -> None:
     pm = manager(with_unplugged=True)
     extra = "- id: usb\n  type: usb-panel\n  settings: {port: /dev/ttyUSB7}\n"
-    config = load_config(write_shop(tmp_path, extra), pm.device_types())
+    config = load_config(write_shop(tmp_path, extra), pm.device_types(), pm.config_sections())
     async with Hub(config, pm, backoff=fast) as hub:
         rec = EventRecorder()
         hub.bus.subscribe(DeviceFault, rec.handle)
