@@ -3,21 +3,54 @@
 ``sim-panel`` raises a hold-up every ``interval`` seconds on its ``holdup_zone`` (and
 restores it shortly after); ``sim-camera`` goes offline and online every ``period``
 seconds, with motion in between. They go through the same plugin path, schema
-validation and supervision as real devices, so the demo exercises the real hub.
+validation and supervision as real devices, so the demo exercises the real hub. The
+plugin also adds ``ecrin demo`` (``plugins.sim.demo``). It uses only ``hub.sdk``.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
 
-from hub.devices import DeviceContext, DeviceType
-from hub.events import AlarmKind, AlarmSignal, CameraAvailability, CameraMotion, PanelState
-from hub.hookspecs import hookimpl
-from hub.schema import Setting
+from hub.sdk import (
+    AlarmKind,
+    AlarmSignal,
+    CameraAvailability,
+    CameraMotion,
+    Command,
+    DeviceContext,
+    DeviceType,
+    PanelState,
+    hookimpl,
+    setting,
+)
+from plugins.sim.demo import demo_command
 
-__all__ = ["SimCamera", "SimPanel", "register_device_types"]
+__all__ = [
+    "SimCamera",
+    "SimCameraSettings",
+    "SimPanel",
+    "SimPanelSettings",
+    "register_commands",
+    "register_device_types",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimPanelSettings:
+    """The settings of ``sim-panel``."""
+
+    interval: float = setting(5.0, minimum=0.05, help="seconds between simulated hold-ups")
+    holdup_zone: int = setting(1, minimum=0, help="panel zone the hold-up is reported on")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimCameraSettings:
+    """The settings of ``sim-camera``."""
+
+    period: float = setting(7.0, minimum=0.05, help="seconds of one online/offline cycle")
 
 
 class SimPanel:
@@ -25,8 +58,9 @@ class SimPanel:
 
     def __init__(self, ctx: DeviceContext) -> None:
         self._ctx = ctx
-        self.interval = float(ctx.settings["interval"])
-        self.zone = int(ctx.settings["holdup_zone"])
+        settings = ctx.settings_as(SimPanelSettings)
+        self.interval = settings.interval
+        self.zone = settings.holdup_zone
         self.sent = 0
 
     async def __aenter__(self) -> SimPanel:
@@ -66,7 +100,7 @@ class SimCamera:
 
     def __init__(self, ctx: DeviceContext) -> None:
         self._ctx = ctx
-        self.period = float(ctx.settings["period"])
+        self.period = ctx.settings_as(SimCameraSettings).period
 
     async def __aenter__(self) -> SimCamera:
         return self
@@ -100,14 +134,7 @@ def register_device_types(register: Callable[[DeviceType], None]) -> None:
         DeviceType(
             name="sim-panel",
             factory=SimPanel,
-            schema={
-                "interval": Setting(
-                    float, default=5.0, minimum=0.05, help="seconds between simulated hold-ups"
-                ),
-                "holdup_zone": Setting(
-                    int, default=1, minimum=0, help="panel zone the hold-up is reported on"
-                ),
-            },
+            settings=SimPanelSettings,
             description="Simulated panel raising a silent hold-up at a fixed interval",
             category="panel",
         )
@@ -116,12 +143,14 @@ def register_device_types(register: Callable[[DeviceType], None]) -> None:
         DeviceType(
             name="sim-camera",
             factory=SimCamera,
-            schema={
-                "period": Setting(
-                    float, default=7.0, minimum=0.05, help="seconds of one online/offline cycle"
-                ),
-            },
+            settings=SimCameraSettings,
             description="Simulated camera going offline and online, with motion",
             category="camera",
         )
     )
+
+
+@hookimpl
+def register_commands(register: Callable[[Command], None]) -> None:
+    """Add ``ecrin demo``."""
+    register(demo_command())
