@@ -29,10 +29,11 @@ from hub.config import Config
 from hub.devices import Device, DeviceContext, DeviceType, ZoneMap
 from hub.escalation.clock import Clock
 from hub.escalation.engine import EscalationEngine
+from hub.escalation.outbox import read_journal_anchor
 from hub.events import AlarmSignal, Event, HubStarted, HubStopping
 from hub.hookspecs import HubInfo
 from hub.http import HttpSettings, Readiness, create_app, serve
-from hub.journal import Journal, open_or_quarantine
+from hub.journal import Journal, JournalAnchor, open_or_quarantine
 from hub.plugins import PluginManager
 from hub.recorder import Recorder
 from hub.supervisor import Backoff, DeviceSupervisor
@@ -120,7 +121,7 @@ class Hub:
     async def __aenter__(self) -> Hub:
         try:
             self.journal = await self._stack.enter_async_context(
-                open_or_quarantine(self.journal_path)
+                open_or_quarantine(self.journal_path, anchors=await self._outbox_anchors())
             )
         except Exception as exc:
             # The journal is evidence, but a broken disk must not stop hold-ups from
@@ -157,6 +158,16 @@ class Hub:
         self.plugins.hub_started(self.info)
         self.emit(HubStarted(site=self.config.site.name))
         return self
+
+    async def _outbox_anchors(self) -> list[JournalAnchor]:
+        """The journal head the outbox recorded last, which the journal must still hold
+        (see ``hub.journal.anchor``); none when the journal path was overridden (the
+        outbox then anchors another journal) or there is no outbox."""
+        escalation = self.config.escalation
+        if escalation is None or self.journal_path != self.config.journal.path:
+            return []
+        anchor = await asyncio.to_thread(read_journal_anchor, escalation.outbox_path)
+        return [anchor] if anchor is not None else []
 
     async def _start_http(self, engine: EscalationEngine) -> None:
         """Serve the referent API and page. Entered after the engine, so it stops first.

@@ -92,8 +92,10 @@ def config_for_run(path: Path, catalogue: Mapping[str, DeviceType], err: TextIO)
     syntax error) stops it: running with a wrong site or ladder would be worse.
     """
     try:
-        return load_config(path, catalogue)
+        config = load_config(path, catalogue)
     except ConfigError as exc:
+        for warning in exc.warnings:
+            err.write(f"{warning}\n")
         bad: dict[str, set[int]] = {"devices": set(), "cameras": set()}
         fatal = False
         for issue in exc.issues:
@@ -116,6 +118,9 @@ def config_for_run(path: Path, catalogue: Mapping[str, DeviceType], err: TextIO)
             devices=tuple(d for i, d in enumerate(partial.devices) if i not in bad["devices"]),
             cameras=tuple(c for i, c in enumerate(partial.cameras) if i not in bad["cameras"]),
         )
+    for warning in config.warnings:
+        err.write(f"{warning}\n")
+    return config
 
 
 async def print_escalations(hub: Hub, out: TextIO) -> None:
@@ -256,8 +261,14 @@ def build_parser(commands: Mapping[str, Command] | None = None) -> argparse.Argu
 
     journal = sub.add_parser("journal", help="inspect the evidence journal")
     jsub = journal.add_subparsers(dest="journal_command", required=True)
-    p = jsub.add_parser("verify", help="check the hash chain")
+    p = jsub.add_parser("verify", help="check the hash chain and its anchor")
     p.add_argument("--db", type=Path, default=DEFAULT_JOURNAL)
+    p.add_argument(
+        "--anchor",
+        type=Path,
+        default=None,
+        help="the anchor file to compare with (default: the one beside the journal)",
+    )
     p = jsub.add_parser("tail", help="show recent events")
     p.add_argument("--db", type=Path, default=DEFAULT_JOURNAL)
     p.add_argument("-n", type=int, default=20)
@@ -301,7 +312,7 @@ def main(
         from hub.journal import journal_tail_main, journal_verify_main
 
         if args.journal_command == "verify":
-            return journal_verify_main(args.db, out, err)
+            return journal_verify_main(args.db, out, err, anchor=args.anchor)
         return journal_tail_main(args.db, args.n, out, err, args.json)
     if args.command == "token":
         from hub.http import token_new_main

@@ -28,7 +28,7 @@ ecrin="$work/venv/bin/ecrin"
 
 cd "$work"
 cp "$src/config/example.yaml" shop.yaml
-cp "$src/config/secrets.example.yaml" secrets.yaml
+cp "$src/config/secrets.example.yaml" secrets.yaml && chmod 600 secrets.yaml  # as README says
 "$ecrin" check-config shop.yaml
 "$ecrin" plugins >plugins.json
 grep -q '"escalation"' plugins.json

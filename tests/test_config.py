@@ -107,6 +107,7 @@ def example(tmp_path: Path) -> Path:
     """config/example.yaml copied with its secrets file made from the shipped example."""
     shutil.copy(REPO / "config" / "example.yaml", tmp_path / "example.yaml")
     shutil.copy(REPO / "config" / "secrets.example.yaml", tmp_path / "secrets.yaml")
+    (tmp_path / "secrets.yaml").chmod(0o600)  # as an installer leaves it
     return tmp_path / "example.yaml"
 
 
@@ -729,6 +730,86 @@ def test_secret_syntax(tmp_path: Path) -> None:
         f"{path}:10:9: mqtt.host: !secret needs a name, e.g. !secret mqtt_password",
         f"{path}:11:13: mqtt.username: !secret takes a single value, not a mapping or list",
     ]
+
+
+# -- secrets kept secret: the secrets file's permissions, secrets written inline ----------
+
+
+def check(path: Path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = check_config_main(path, CATALOGUE, out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_check_config_warns_of_a_secrets_file_others_can_read(tmp_path: Path) -> None:
+    secrets = write(tmp_path, "mqtt_password: 's3cr3t-pa55'\npanel_code: 0123\n", "secrets.yaml")
+    path = write(tmp_path, SECRET_CONFIG)
+    secrets.chmod(0o644)
+    code, out, err = check(path)
+    assert code == 0
+    assert out == f"{path}: valid: 2 zones, 1 device, 0 cameras; 1 warning\n"
+    assert err == (
+        f"{secrets}:1:1: warning: <file>: the secrets file is readable by other accounts"
+        f" (mode 0644); chmod 600 {secrets}\n"
+    )
+    assert load(path).warnings == (
+        ConfigIssue(
+            str(secrets),
+            1,
+            1,
+            "<file>",
+            f"the secrets file is readable by other accounts (mode 0644); chmod 600 {secrets}",
+            "warning",
+        ),
+    )
+    secrets.chmod(0o600)
+    assert check(path) == (0, f"{path}: valid: 2 zones, 1 device, 0 cameras\n", "")
+
+
+@pytest.mark.parametrize("mode", [0o666, 0o620, 0o602])
+def test_check_config_refuses_a_secrets_file_others_can_write(tmp_path: Path, mode: int) -> None:
+    secrets = write(tmp_path, "mqtt_password: 's3cr3t-pa55'\npanel_code: 0123\n", "secrets.yaml")
+    path = write(tmp_path, SECRET_CONFIG)
+    secrets.chmod(mode)
+    code, out, err = check(path)
+    assert (code, out) == (1, "")
+    assert err == (
+        f"{secrets}:1:1: <file>: the secrets file is writable by other accounts"
+        f" (mode {mode:04o}): refused, anyone who can change it changes the keys;"
+        f" chmod 600 {secrets}\n"
+    )
+    assert "s3cr3t" not in err
+
+
+def test_a_secret_written_inline_is_a_warning_at_its_line(tmp_path: Path) -> None:
+    write(tmp_path, "panel_code: 0123\n", "secrets.yaml").chmod(0o600)
+    text = SECRET_CONFIG.replace("!secret mqtt_password", "'in-the-shop-file-pa55'")
+    text += textwrap.dedent(
+        """\
+        contacts:
+          - id: referent
+            name: Référent
+            role: local_referent
+            webhook: {url: 'https://referent.example/hook', secret: plain-hmac-key-in-the-file}
+        escalation:
+          ladder: [{contacts: [referent], ack_deadline: 60}]
+        """
+    )
+    path = write(tmp_path, text)
+    lines = text.splitlines()
+    column = lines[22].index("plain-hmac") + 1
+    code, out, err = check(path)
+    assert code == 0, err
+    assert out.endswith("; 2 warnings\n")
+    fix = "put it in secrets.yaml and write !secret NAME here (the shop file is shared, the"
+    assert err.splitlines() == [
+        f"{path}:18:13: warning: mqtt.password: a secret written in the configuration"
+        f" itself: {fix} secrets file is not)",
+        f"{path}:23:{column}: warning: contacts[0].webhook.secret: a secret written in the"
+        f" configuration itself: {fix} secrets file is not)",
+    ]
+    assert "pa55" not in err
+    assert "plain-hmac-key" not in err
 
 
 # -- YAML itself ---------------------------------------------------------------------------

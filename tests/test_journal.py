@@ -476,7 +476,11 @@ def run_verify(path: Path) -> tuple[int, str, str]:
 
 
 async def test_verify_command_exit_codes(journal_100: Path, tmp_path: Path) -> None:
-    assert run_verify(journal_100) == (0, f"{journal_100}: intact, 100 rows\n", "")
+    assert run_verify(journal_100) == (
+        0,
+        f"{journal_100}: intact, 100 rows; its anchor holds (row 100)\n",
+        "",
+    )
     tamper(journal_100, "UPDATE events SET payload = replace(payload, 'panel', 'x') WHERE seq = 57")
     assert run_verify(journal_100) == (
         1,

@@ -6,11 +6,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from hub.config.issues import ConfigError
+from hub.config.issues import ConfigError, ConfigIssue
 from hub.config.loader import load_config
 from hub.devices import DeviceType
 
 __all__ = ["check_config_main"]
+
+
+def _in_order(issues: list[ConfigIssue], path: Path) -> list[ConfigIssue]:
+    """The configuration's own issues first, then the other files', each in file order."""
+    return sorted(issues, key=lambda i: (i.file != str(path), i.file, i.line, i.column))
 
 
 def _count(n: int, noun: str) -> str:
@@ -24,8 +29,10 @@ def check_config_main(
 
     Prints every issue on its own line to ``err`` (``FILE:LINE:COLUMN: key.path:
     reason``, which editors and CI annotate) and returns 1; or prints a one-line summary
-    to ``out`` and returns 0. A file that does not exist returns 2: the check could not
-    run, which a script must tell apart from a configuration that is wrong.
+    to ``out`` and returns 0. Warnings (``FILE:LINE:COLUMN: warning: key.path:
+    reason``) go to ``err`` in both cases and do not change the status. A file that does
+    not exist returns 2: the check could not run, which a script must tell apart from a
+    configuration that is wrong.
 
     Args:
         path: the configuration file.
@@ -39,9 +46,11 @@ def check_config_main(
     try:
         config = load_config(path, device_types)
     except ConfigError as exc:
-        for issue in exc.issues:
+        for issue in _in_order([*exc.issues, *exc.warnings], path):
             print(issue, file=err)
         return 1
+    for warning in config.warnings:
+        print(warning, file=err)
     parts = [
         _count(len(config.zones), "zone"),
         _count(len(config.devices), "device"),
@@ -51,5 +60,7 @@ def check_config_main(
         parts.append(_count(len(config.contacts), "contact"))
         parts.append(_count(len(config.escalation.ladder), "escalation tier"))
     summary = ", ".join(parts)
+    if config.warnings:
+        summary += f"; {_count(len(config.warnings), 'warning')}"
     print(f"{path}: valid: {summary}", file=out)
     return 0

@@ -3,16 +3,25 @@
 Every problem, from a YAML syntax error to a zone that does not exist, comes out in
 the same shape, ``FILE:LINE:COLUMN: key.path: reason``, the format compilers and
 linters use, so that installers' editors link it to the spot and scripts can parse it.
+A warning (something that works but should be mended, such as a secret written in the
+shop file) reads ``FILE:LINE:COLUMN: warning: key.path: reason`` and does not make the
+configuration invalid.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from hub.yamlsource import Mark, YMap, YNode, YSeq
 
-__all__ = ["ConfigError", "ConfigIssue", "IssueLog", "describe"]
+__all__ = ["ERROR", "WARNING", "ConfigError", "ConfigIssue", "IssueLog", "describe"]
+
+#: The severities of an issue: an error makes the configuration invalid; a warning
+#: is reported and the configuration is used.
+ERROR: Final = "error"
+WARNING: Final = "warning"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +36,7 @@ class ConfigIssue:
             (list indexes count from 0), or ``<file>``, ``<yaml>``, ``<root>`` for
             problems with the file, its syntax or the document as a whole.
         reason: what is wrong, and what is allowed.
+        severity: ``ERROR`` or ``WARNING``.
     """
 
     file: str
@@ -34,9 +44,11 @@ class ConfigIssue:
     column: int
     key_path: str
     reason: str
+    severity: str = ERROR
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.key_path}: {self.reason}"
+        mark = "warning: " if self.severity == WARNING else ""
+        return f"{self.file}:{self.line}:{self.column}: {mark}{self.key_path}: {self.reason}"
 
 
 class ConfigError(Exception):
@@ -45,12 +57,19 @@ class ConfigError(Exception):
     ``partial`` is the configuration as far as it could be read (None when the file
     could not be parsed at all). ``ecrin run`` uses it to keep running the devices
     that are fine when only some devices are wrong; ``check-config`` ignores it.
+    ``warnings`` are the warnings found alongside, reported with the errors.
     """
 
-    def __init__(self, issues: list[ConfigIssue], partial: Any = None) -> None:
+    def __init__(
+        self,
+        issues: list[ConfigIssue],
+        partial: Any = None,
+        warnings: Sequence[ConfigIssue] = (),
+    ) -> None:
         super().__init__("\n".join(map(str, issues)))
         self.issues = issues
         self.partial = partial
+        self.warnings = tuple(warnings)
 
 
 class IssueLog:
@@ -60,10 +79,11 @@ class IssueLog:
         self.file = file
         self.issues: list[ConfigIssue] = []
 
-    def add(self, where: YNode | Mark, path: str, reason: str) -> None:
-        """Record a problem at a node (or a mark) under ``path``."""
+    def add(self, where: YNode | Mark, path: str, reason: str, *, severity: str = ERROR) -> None:
+        """Record a problem (or, with ``severity=WARNING``, a warning) at a node (or a
+        mark) under ``path``."""
         mark = where if isinstance(where, Mark) else where.mark
-        self.issues.append(ConfigIssue(self.file, mark.line, mark.column, path, reason))
+        self.issues.append(ConfigIssue(self.file, mark.line, mark.column, path, reason, severity))
 
 
 def describe(node: YNode) -> str:

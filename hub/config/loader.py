@@ -8,15 +8,22 @@ mistake: an installer on a ladder in a shop wants the whole list, once.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
 from hub.config.escalation import read_contacts, read_escalation
 from hub.config.fields import Section, as_map
-from hub.config.issues import ConfigError, ConfigIssue, IssueLog
+from hub.config.issues import WARNING, ConfigError, ConfigIssue, IssueLog
 from hub.config.model import Config
-from hub.config.secrets import SECRET_TAG, SECRETS_FILE, SecretStore
+from hub.config.secrets import (
+    SECRET_TAG,
+    SECRETS_FILE,
+    SecretStore,
+    inline_secrets,
+    secrets_file_issues,
+)
 from hub.config.sections import (
     Context,
     read_cameras,
@@ -92,11 +99,13 @@ def load_config(path: Path, device_types: Mapping[str, DeviceType]) -> Config:
             against.
 
     Returns:
-        The configuration, when the file has no problem at all.
+        The configuration, when the file has no problem at all (warnings, such as a
+        secret written inline, are on ``Config.warnings``).
 
     Raises:
         ConfigError: with every problem found, in file order (the secrets file's
-            and the high-stock calendar's after the configuration's).
+            and the high-stock calendar's after the configuration's), and the
+            warnings found alongside.
     """
     path = Path(path)
     display = str(path)
@@ -111,17 +120,23 @@ def load_config(path: Path, device_types: Mapping[str, DeviceType]) -> Config:
     if root is None and not problems:
         log.add(Mark(1, 1), ROOT_PATH, "the file is empty: expected a mapping with site and zones")
     elif root is not None:
+        inline_secrets(log, root)
         ymap = as_map(log, root, ROOT_PATH, "a mapping with site, zones, devices and cameras")
         if ymap is not None:
             ctx = Context(log, device_types, path.absolute().parent)
             config, other_issues = _read(ctx, ymap, path, secrets)
-    issues: list[ConfigIssue] = sorted(
-        log.issues + secrets.issues + other_issues,
+    found: list[ConfigIssue] = sorted(
+        log.issues
+        + secrets.issues
+        + other_issues
+        + secrets_file_issues(secrets_path, str(secrets_path)),
         key=lambda i: (i.file != display, i.file, i.line, i.column),
     )
+    issues = [i for i in found if i.severity != WARNING]
+    warnings = [i for i in found if i.severity == WARNING]
     if issues or config is None:
-        raise ConfigError(issues, partial=config)
-    return config
+        raise ConfigError(issues, partial=config, warnings=warnings)
+    return dataclasses.replace(config, warnings=tuple(warnings)) if warnings else config
 
 
 def disabled_plugins(path: Path) -> frozenset[str]:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from hub.config.escalation import EscalationSettings
+from hub.config.issues import ConfigIssue
 from hub.devices import ZoneMap
 from hub.escalation.model import Contact
 
@@ -192,6 +193,8 @@ class Config:
         journal: the evidence journal.
         secret_values: every value read through ``!secret``, so logging can redact
             them; hidden from ``repr``.
+        warnings: what ``check-config`` and ``ecrin run`` report without refusing the
+            configuration (a secret written inline, a secrets file others can read).
     """
 
     path: Path
@@ -206,6 +209,7 @@ class Config:
     plugins: PluginsConfig = field(default_factory=PluginsConfig)
     journal: JournalConfig = field(default_factory=lambda: JournalConfig(Path("ecrin-journal.db")))
     secret_values: frozenset[str] = field(default=frozenset(), repr=False)
+    warnings: tuple[ConfigIssue, ...] = field(default=(), repr=False, compare=False)
 
     def zone(self, zone_id: str) -> Zone | None:
         """The zone with that id, or None."""

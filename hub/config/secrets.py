@@ -9,18 +9,46 @@ an arbitrary file).
 A secret's value is the text as written (``pin: 0123`` gives ``"0123"``, not 83 as
 YAML would read it), returned as ``SecretStr`` so that reprs hide it, and remembered
 so the loader can hand the set to logging for redaction.
+
+The checks that keep secrets secret are here too: ``secrets_file_issues`` refuses a
+secrets file that other accounts can write (whoever changes it changes the keys that
+sign escalations) and warns when they can read it; ``inline_secrets`` warns of a
+secret written as plain text in the shop file instead of ``!secret name``.
 """
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Final
 
-from hub.config.issues import ConfigIssue, IssueLog
+from hub.config.issues import ERROR, WARNING, ConfigIssue, IssueLog
 from hub.config.model import SecretStr
-from hub.yamlsource import ROOT_PATH, TagError, YMap, YScalar, join_path, read_yaml
+from hub.yamlsource import (
+    ROOT_PATH,
+    Mark,
+    TagError,
+    YMap,
+    YNode,
+    YScalar,
+    YSeq,
+    join_path,
+    read_yaml,
+)
 
-__all__ = ["SECRETS_FILE", "SECRET_TAG", "SecretStore"]
+__all__ = [
+    "SECRETS_FILE",
+    "SECRET_KEYS",
+    "SECRET_TAG",
+    "SecretStore",
+    "inline_secrets",
+    "secrets_file_issues",
+]
+
+#: Keys whose value is a secret wherever they appear (a webhook's ``secret``, the MQTT
+#: ``password``, a device's settings), and the endings that mark one (``api_secret``).
+SECRET_KEYS: Final = frozenset({"secret", "password", "passphrase", "api_key", "private_key"})
+_SECRET_ENDINGS: Final = ("_secret", "_password", "_passphrase")
 
 SECRET_TAG: Final = "!secret"
 SECRETS_FILE: Final = "secrets.yaml"
@@ -97,3 +125,67 @@ class SecretStore:
             raise TagError(f"secret {name!r} is not defined in {self.display}")
         self.used.add(str(value))
         return value
+
+
+def secrets_file_issues(path: Path, display: str) -> list[ConfigIssue]:
+    """What is wrong with the secrets file's permissions (nothing when it is missing).
+
+    Writable by group or others: an error (another account could replace the keys that
+    sign escalations, or the MQTT password). Readable by them: a warning.
+    """
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return []
+    log = IssueLog(display)
+    fix = f"chmod 600 {display}"
+    if mode & 0o022:
+        log.add(
+            Mark(1, 1),
+            "<file>",
+            f"the secrets file is writable by other accounts (mode {mode:04o}): refused,"
+            f" anyone who can change it changes the keys; {fix}",
+            severity=ERROR,
+        )
+    elif mode & 0o044:
+        log.add(
+            Mark(1, 1),
+            "<file>",
+            f"the secrets file is readable by other accounts (mode {mode:04o}); {fix}",
+            severity=WARNING,
+        )
+    return log.issues
+
+
+def _is_secret_key(key: str) -> bool:
+    key = key.lower()
+    return key in SECRET_KEYS or key.endswith(_SECRET_ENDINGS)
+
+
+def inline_secrets(log: IssueLog, node: YNode, path: str = "") -> None:
+    """Warn of every secret written as plain text under ``node`` (a key such as
+    ``secret`` or ``password`` whose value is not ``!secret name``)."""
+    if isinstance(node, YMap):
+        for entry in node.entries.values():
+            child = join_path(path, entry.key.text)
+            value = entry.value
+            if (
+                isinstance(value, YScalar)
+                and value.tag is None
+                and isinstance(entry.key.value, str)
+                and _is_secret_key(entry.key.value)
+                and value.value not in (None, "")
+            ):
+                log.add(
+                    value,
+                    child,
+                    f"a secret written in the configuration itself: put it in {SECRETS_FILE}"
+                    f" and write {SECRET_TAG} NAME here (the shop file is shared, the"
+                    " secrets file is not)",
+                    severity=WARNING,
+                )
+            else:
+                inline_secrets(log, value, child)
+    elif isinstance(node, YSeq):
+        for i, item in enumerate(node.items):
+            inline_secrets(log, item, f"{path}[{i}]")

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import dataclasses
 import logging
 import secrets
@@ -82,7 +83,7 @@ from hub.escalation.scene import EvidenceSettings, SceneGuard, SceneLocked
 from hub.escalation.stream import LISTENER_QUEUE, ChangeStream
 from hub.escalation.webhooks import WebhookSender
 from hub.events import AlarmSignal, Event, PanelState
-from hub.journal import Journal, JournalError, canonical_payload
+from hub.journal import Journal, JournalError, UnverifiedSignalsHeld, canonical_payload
 
 if TYPE_CHECKING:
     from hub.bus import EventBus, Subscription
@@ -150,7 +151,10 @@ class EscalationEngine:
         self._holdup_devices = frozenset(
             d.id for d in config.devices if any(z.holdup for z in d.zone_map.zones.values())
         )
-        self.outbox = Outbox(self.settings.outbox_path)
+        self.outbox = Outbox(
+            self.settings.outbox_path,
+            journal_head=(lambda: journal.head) if journal is not None else None,
+        )
         self.scene_guard = SceneGuard(self.preserved_scenes)
         self._tracker = PanelTracker()
         self._rules: tuple[Rule, ...] = BUILTIN_RULES
@@ -331,6 +335,11 @@ class EscalationEngine:
         self._actions.close_listeners()
         if self._own_sender and self._sender is not None:
             await self._sender.__aexit__(None, None, None)
+        if self._journal is not None:
+            # The journal's head at a clean stop, anchored in the outbox (see
+            # ``hub.journal.anchor``); nothing to do when the outbox is not open.
+            with contextlib.suppress(OutboxError):
+                await self.outbox.commit(OutboxBatch())
         await self.outbox.close()
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
@@ -641,7 +650,8 @@ class EscalationEngine:
             self._scenes[scene.escalation_id] = updated
 
     async def _replay(self, journal_path: Path) -> None:
-        """Escalate the life-safety signals that reached the journal but not the outbox."""
+        """Escalate the life-safety signals that reached the journal but not the outbox
+        (those after a break in its chain are held: see ``recovery.replay``)."""
         since = self._replay_from
         if since is None:
             return
@@ -651,7 +661,18 @@ class EscalationEngine:
             seen=lambda digest: digest in self._seen,
             match=self._match,
             signal=self._signal,
+            hold=self._hold,
         )
+
+    async def _hold(self, held: UnverifiedSignalsHeld) -> None:
+        """Journal and publish the signals replay held back (a fault to look into)."""
+        if self._journal is not None:
+            try:
+                await self._journal.append([held])
+            except JournalError as exc:
+                log.error("escalation: the signals held could not be journaled: %s", exc)
+        if self._bus is not None:
+            self._bus.publish(held)
 
     # -- the ladder ---------------------------------------------------------------------------
     async def _on_deadline(self, esc_id: str, unreachable: int | None = None) -> None:

@@ -28,7 +28,13 @@ Tables (``docs/escalation.md`` shows the schema):
   can fall between the two commits);
 * ``notices``: the high-stock notices already queued;
 * ``scenes``: the preserved scenes (window, cameras, journal seal, release);
-* ``meta``: format, creation time, the last accepted evidence settings.
+* ``meta``: format, creation time, the last accepted evidence settings, and
+  ``journal_anchor``: the head of the journal's chain when the last escalation change
+  was committed (``hub.journal.anchor``), which the hub checks its journal against on
+  start.
+
+The file, its ``-wal`` and ``-shm`` are ``0600`` whatever the umask
+(``hub.private_files``).
 """
 
 from __future__ import annotations
@@ -43,9 +49,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import quote
 
 from hub.escalation.model import Escalation, Status
-from hub.journal import JournalError, WalCheckpointer, quarantine_file
+from hub.journal import JournalAnchor, JournalError, WalCheckpointer, quarantine_file
+from hub.private_files import create_private, make_private
 from hub.sqlite_writer import SqliteFile, SqliteWriter, create_schema, write_transaction
 
 __all__ = [
@@ -57,6 +65,7 @@ __all__ = [
     "OutboxSnapshot",
     "SceneRecord",
     "StoredEscalation",
+    "read_journal_anchor",
 ]
 
 log = logging.getLogger(__name__)
@@ -304,11 +313,21 @@ class Outbox(SqliteFile):
     Args:
         path: the SQLite file; created (with its directory) when missing.
         busy_timeout: seconds a write waits for a lock held by another connection.
+        journal_head: the journal's head (``Journal.head``), recorded with every
+            ``commit`` as ``meta.journal_anchor``; None: no journal, nothing recorded.
     """
 
-    def __init__(self, path: Path, *, busy_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        busy_timeout: float = 5.0,
+        journal_head: Callable[[], JournalAnchor] | None = None,
+    ) -> None:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
+        self._journal_head = journal_head
+        self._anchored: str | None = None  # the journal head last written here
         self.quarantined: Path | None = None
         self._writer = SqliteWriter(
             "outbox-writer", lambda: OutboxError(self.path, "the outbox is not open")
@@ -371,10 +390,15 @@ class Outbox(SqliteFile):
         except OSError as exc:
             raise OutboxError(path, f"cannot create its directory: {exc.strerror}") from exc
         try:
+            create_private(path, "outbox")
+        except OSError as exc:
+            raise OutboxError(path, f"cannot make the file private (0600): {exc}") from exc
+        try:
             conn = WalCheckpointer.connect(path, self.busy_timeout)
         except sqlite3.Error as exc:
             raise self._error("cannot open", exc) from exc
         try:
+            make_private(path, "outbox")  # a -wal or -shm an earlier hub left wider
             tables = {
                 str(n) for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }
@@ -396,10 +420,14 @@ class Outbox(SqliteFile):
         except sqlite3.Error as exc:
             conn.close()
             raise self._error("cannot open", exc) from exc
+        except OSError as exc:
+            conn.close()
+            raise OutboxError(path, f"cannot make the file private (0600): {exc}") from exc
         except BaseException:
             conn.close()
             raise
         self._checkpointer = WalCheckpointer(path)
+        self._anchored = None
         self._conn = conn
 
     # -- reading back -------------------------------------------------------------------------
@@ -469,12 +497,20 @@ class Outbox(SqliteFile):
     async def commit(self, batch: OutboxBatch) -> None:
         """Write ``batch`` in one transaction; when it returns, it is on disk.
 
+        The journal's head rides along (``meta.journal_anchor``): read here, on the loop,
+        from memory.
+
         Raises:
             OutboxError: nothing of the batch was written.
         """
+        head = self._journal_head() if self._journal_head is not None else None
+        anchor = head.to_json() if head is not None and head.journal else None
+        changed = anchor if anchor != self._anchored else None  # no statement for nothing
         await self._writer.call(
-            lambda: self._write("write failed", lambda c: _commit(c, batch), urgent=True)
+            lambda: self._write("write failed", lambda c: _commit(c, batch, changed), urgent=True)
         )
+        if changed is not None:
+            self._anchored = changed
 
     async def attempt_started(self, key: str, n: int, at: datetime) -> None:
         """Record that attempt ``n`` of delivery ``key`` is about to be made."""
@@ -529,7 +565,34 @@ class Outbox(SqliteFile):
         return await self._writer.call(read)
 
 
-def _commit(conn: sqlite3.Connection, batch: OutboxBatch) -> None:
+def read_journal_anchor(path: Path) -> JournalAnchor | None:
+    """The journal head the outbox at ``path`` recorded last, or None (no file, no
+    outbox, or nothing recorded).
+
+    Read on a read-only connection before the hub opens its journal. An outbox that
+    cannot be read gives None here: the engine reports it when it opens the file.
+    """
+    if not path.is_file():
+        return None
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'journal_anchor'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    if row is None:
+        return None
+    try:
+        return JournalAnchor.from_json(str(row[0]))
+    except ValueError as exc:
+        log.error("outbox %s: its journal anchor cannot be read: %s", path, exc)
+        return None
+
+
+def _commit(conn: sqlite3.Connection, batch: OutboxBatch, journal_anchor: str | None) -> None:
     for stored in batch.escalations:
         esc = stored.escalation
         conn.execute(
@@ -593,7 +656,8 @@ def _commit(conn: sqlite3.Connection, batch: OutboxBatch) -> None:
             "INSERT OR REPLACE INTO scenes (escalation_id, data, released) VALUES (?, ?, ?)",
             [(s.escalation_id, s.to_json(), int(s.released)) for s in batch.scenes],
         )
-    if batch.meta:
-        conn.executemany(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(batch.meta.items())
-        )
+    meta = list(batch.meta.items())
+    if journal_anchor is not None:
+        meta.append(("journal_anchor", journal_anchor))
+    if meta:
+        conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", meta)

@@ -7,7 +7,10 @@ to repair both sides:
 
 * ``restore_journal``: an escalated signal only the outbox holds is journaled, from
   the text the outbox kept, before any delivery resumes;
-* ``replay``: a life-safety signal only the journal holds is escalated again.
+* ``replay``: a life-safety signal only the journal holds is escalated again, if
+  the journal's chain verifies up to and including its row. A signal after a break in
+  the chain may have been written or edited outside the hub: it is held (journaled as
+  ``UnverifiedSignalsHeld`` and logged at error level), never sent to a referent.
 
 This module holds that journal-facing work (read-only SQL on the journal file, run in
 a thread), so the engine core does not deal with the journal's tables.
@@ -28,7 +31,7 @@ from urllib.parse import quote
 
 from hub.escalation.rules import Match
 from hub.events import Event, event_from_dict
-from hub.journal import Journal, JournalError
+from hub.journal import Journal, JournalError, UnverifiedSignalsHeld, verify_journal
 
 __all__ = [
     "REPLAY_WINDOW",
@@ -59,23 +62,46 @@ def _json_object(text: str) -> dict[str, Any]:
     return value
 
 
-def recent_life_safety(path: Path, rows: int = 200_000) -> list[str]:
-    """The payloads of the life-safety rows among the journal's last ``rows`` rows."""
+#: The last rows of the journal looked through for signals to replay.
+SCAN_ROWS: Final = 200_000
+
+
+def _recent_rows(path: Path, rows: int = SCAN_ROWS) -> tuple[int, list[tuple[int, str]]]:
+    """The first seq of the journal's last ``rows`` rows, and the seq and payload of
+    the life-safety rows among them."""
     if not path.exists():
-        return []
+        return 1, []
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
     conn = sqlite3.connect(uri, uri=True)
     try:
-        return [
-            str(payload)
-            for (payload,) in conn.execute(
-                "SELECT payload FROM events WHERE life_safety = 1"
-                " AND seq > (SELECT coalesce(max(seq), 0) FROM events) - ? ORDER BY seq",
-                (rows,),
+        conn.execute("BEGIN")
+        (last,) = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+        start = max(int(last) - rows + 1, 1)
+        found = [
+            (int(seq), str(payload))
+            for seq, payload in conn.execute(
+                "SELECT seq, payload FROM events WHERE life_safety = 1 AND seq >= ? ORDER BY seq",
+                (start,),
             )
         ]
+        return start, found
     finally:
         conn.close()
+
+
+def recent_life_safety(path: Path, rows: int = SCAN_ROWS) -> list[str]:
+    """The payloads of the life-safety rows among the journal's last ``rows`` rows."""
+    return [payload for _seq, payload in _recent_rows(path, rows)[1]]
+
+
+def _trusted_until(path: Path, first: int) -> tuple[int | None, str]:
+    """The last row from ``first`` on that the chain vouches for (None: all of them),
+    and the break that ends it ("" when none)."""
+    result = verify_journal(path, first=first)
+    if result.ok:
+        return None, ""
+    bad = result.first_bad_seq if result.first_bad_seq is not None else first
+    return bad - 1, result.reason
 
 
 def not_journaled(path: Path, payloads: dict[str, str]) -> list[str]:
@@ -148,8 +174,16 @@ async def replay(
     seen: Callable[[str], bool],
     match: Callable[[Event], Match | None],
     signal: Callable[[Event, Match, str], Awaitable[None]],
+    hold: Callable[[UnverifiedSignalsHeld], Awaitable[None]],
 ) -> None:
-    """Escalate the life-safety signals that reached the journal but not the outbox.
+    """Escalate the life-safety signals that reached the journal but not the outbox,
+    from the rows whose chain verifies only.
+
+    When there is a signal to replay, the chain is checked first over the rows looked
+    through (the last ``SCAN_ROWS``: a whole journal would take too long to check
+    before the devices start; the background check on open covers the rest). Signals
+    at or after the first break are held: logged at error level and handed to
+    ``hold`` in one ``UnverifiedSignalsHeld``, never escalated.
 
     Args:
         journal_path: the journal's file, read directly (read-only).
@@ -159,24 +193,39 @@ async def replay(
             signal: replaying one escalates it).
         match: the engine's rules applied to an event.
         signal: the engine's way in for a matched signal and its journal text.
+        hold: records the signals held (the engine journals and publishes it).
     """
     try:
-        payloads = await asyncio.to_thread(recent_life_safety, journal_path)
+        first, rows = await asyncio.to_thread(_recent_rows, journal_path)
     except (sqlite3.Error, OSError) as exc:
         log.error("escalation: cannot replay the journal %s: %s", journal_path, exc)
         return
-    replayed = 0
-    for payload in payloads:
+    candidates: list[tuple[int, str, Event]] = []
+    for seq, payload in rows:
         if seen(signal_digest(payload)):
             continue
         try:
             event = event_from_dict(_json_object(payload))
         except ValueError:
             continue
-        if event.time < since:
+        if event.time >= since:
+            candidates.append((seq, payload, event))
+    if not candidates:
+        return
+    try:
+        trusted, reason = await asyncio.to_thread(_trusted_until, journal_path, first)
+    except JournalError as exc:
+        trusted, reason = first - 1, f"the chain cannot be checked: {exc.cause}"
+    replayed = 0
+    held: list[int] = []
+    for seq, payload, event in candidates:
+        if seen(signal_digest(payload)):
             continue
         found = match(event)
         if found is None:
+            continue
+        if trusted is not None and seq > trusted:
+            held.append(seq)
             continue
         replayed += 1
         await signal(event, found, payload)
@@ -184,4 +233,20 @@ async def replay(
         log.warning(
             "escalation: %d signals from the journal had not been escalated; done now",
             replayed,
+        )
+    if held:
+        log.error(
+            "escalation: %d signals from the journal (rows %s) come after a break in its"
+            " chain (%s): held, not escalated; check the journal with `ecrin journal verify`",
+            len(held),
+            ", ".join(map(str, held)),
+            reason,
+        )
+        await hold(
+            UnverifiedSignalsHeld(
+                first_bad_seq=trusted + 1 if trusted is not None else first,
+                reason=reason,
+                seqs=",".join(map(str, held)),
+                count=len(held),
+            )
         )

@@ -6,7 +6,10 @@ and to lose nothing that was acknowledged. Its parts, each in a module of its ow
 * ``chain``: the row format and the hash chain, what a third party checks with
   ``sqlite3`` and ``sha256sum`` (``canonical_payload``, ``chain_hash``, the schema);
 * ``errors``: ``JournalError``, one line naming the file and the cause, and the
-  ``JournalQuarantined`` event;
+  ``JournalQuarantined`` and ``UnverifiedSignalsHeld`` events;
+* ``anchor``: the head of the chain kept outside the file (the anchor file, and what
+  the outbox records), and why a journal fails it (``JournalAnchor``,
+  ``anchor_problem``);
 * ``reading``: rows and seals read back on read-only connections, while the hub writes
   (``tail``, ``read_entries``, ``read_seals``);
 * ``verify``: the whole chain checked, naming the first row found broken
@@ -15,18 +18,19 @@ and to lose nothing that was acknowledged. Its parts, each in a module of its ow
   (``WalCheckpointer``, which the escalation outbox uses too);
 * ``rowtimes``: where a seal's segment starts, found in memory;
 * ``store``: the ``Journal`` itself, one writer thread that appends and seals;
-* ``quarantine``: an unusable file set aside and a fresh journal started
-  (``open_or_quarantine``, what the hub opens its journal with);
+* ``quarantine``: an unusable file, or one that fails its anchor, set aside and a
+  fresh journal started (``open_or_quarantine``, what the hub opens its journal with);
 * ``commands``: ``ecrin journal verify`` and ``ecrin journal tail``.
 
 Each module uses only those listed before it. Code elsewhere imports from here
 (``from hub.journal import Journal``), not from the modules.
 """
 
+from hub.journal.anchor import JournalAnchor, anchor_path, anchor_problem, read_anchor
 from hub.journal.chain import FORMAT_VERSION, GENESIS_HASH, canonical_payload, chain_hash
 from hub.journal.checkpoint import WalCheckpointer
 from hub.journal.commands import journal_tail_main, journal_verify_main
-from hub.journal.errors import JournalError, JournalQuarantined
+from hub.journal.errors import JournalError, JournalQuarantined, UnverifiedSignalsHeld
 from hub.journal.quarantine import open_or_quarantine, quarantine_file
 from hub.journal.reading import JournalEntry, JournalSeal, read_entries, read_seals, tail
 from hub.journal.rowtimes import _RowTimes as _RowTimes
@@ -38,18 +42,23 @@ __all__ = [
     "GENESIS_HASH",
     "SEAL_HORIZON",
     "Journal",
+    "JournalAnchor",
     "JournalEntry",
     "JournalError",
     "JournalQuarantined",
     "JournalSeal",
+    "UnverifiedSignalsHeld",
     "VerifyResult",
     "WalCheckpointer",
+    "anchor_path",
+    "anchor_problem",
     "canonical_payload",
     "chain_hash",
     "journal_tail_main",
     "journal_verify_main",
     "open_or_quarantine",
     "quarantine_file",
+    "read_anchor",
     "read_entries",
     "read_seals",
     "tail",

@@ -7,26 +7,69 @@ it is given and returns the exit status, so they are tested without a process.
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any, TextIO
 
-from hub.journal.errors import JournalError
-from hub.journal.reading import JournalEntry, tail
+from hub.journal.anchor import JournalAnchor, anchor_path, anchor_problem, read_anchor
+from hub.journal.errors import JournalError, _sqlite_error
+from hub.journal.reading import JournalEntry, _reading, tail
 from hub.journal.verify import verify_journal
 
 
-def journal_verify_main(db: Path, out: TextIO, err: TextIO) -> int:
-    """``ecrin journal verify``: 0 intact, 1 broken (naming the first bad row), 2 unreadable."""
+def _against_anchor(db: Path, anchor: JournalAnchor) -> str | None:
+    with _reading(db) as conn:
+        try:
+            return anchor_problem(conn, anchor)
+        except sqlite3.Error as exc:
+            raise _sqlite_error(db, "cannot read", exc) from exc
+
+
+def journal_verify_main(db: Path, out: TextIO, err: TextIO, *, anchor: Path | None = None) -> int:
+    """``ecrin journal verify``: 0 intact, 1 broken (naming the first bad row) or failing
+    its anchor, 2 unreadable.
+
+    Args:
+        db: the journal.
+        out: where the verdict goes.
+        err: where a failure to run goes.
+        anchor: the anchor file to compare with; None: the one beside the journal, if
+            there is one (a journal never anchored is checked on its own).
+    """
+    anchor_file = anchor if anchor is not None else anchor_path(db)
     try:
-        result = verify_journal(db)
+        anchored = read_anchor(anchor_file)
     except JournalError as exc:
         err.write(f"ecrin journal verify: {exc}\n")
         return 2
-    if result.ok:
-        out.write(f"{db}: intact, {result.rows} rows\n")
-        return 0
-    out.write(f"{db}: {result.reason}\n")
-    return 1
+    if anchored is None and anchor is not None:
+        err.write(f"ecrin journal verify: {anchor}: no such anchor file\n")
+        return 2
+    try:
+        if anchored is not None and anchored.seq > 0 and db.is_file() and not db.stat().st_size:
+            out.write(
+                f"{db}: empty: its anchor records {anchored.seq} rows (emptied, or truncated)\n"
+            )
+            return 1
+        result = verify_journal(db)
+        problem = _against_anchor(db, anchored) if anchored is not None else None
+    except JournalError as exc:
+        err.write(f"ecrin journal verify: {exc}\n")
+        return 2
+    except OSError as exc:
+        err.write(f"ecrin journal verify: {db}: {exc.strerror or exc}\n")
+        return 2
+    if not result.ok:
+        out.write(f"{db}: {result.reason}\n")
+        return 1
+    if problem is not None:
+        out.write(f"{db}: {problem}\n")
+        return 1
+    if anchored is None:
+        out.write(f"{db}: intact, {result.rows} rows; no anchor file\n")
+    else:
+        out.write(f"{db}: intact, {result.rows} rows; its anchor holds (row {anchored.seq})\n")
+    return 0
 
 
 _TAIL_SKIP = frozenset({"type", "time", "raw"})

@@ -66,15 +66,48 @@ def _oserror(path: Path, action: str, exc: OSError) -> JournalError:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JournalQuarantined(Event):
-    """The journal file was unusable and was set aside; a fresh journal started.
+    """The journal file was unusable, or failed its anchor, and was set aside; a fresh
+    journal started.
 
     It is the first entry of the fresh journal, so the evidence trail says where the
-    earlier rows went.
+    earlier rows went, and what the hub expected to find.
 
     Attributes:
-        path: where the unusable file now is.
+        path: where the file set aside now is ("" when there was no file to set aside:
+            the journal was deleted).
         reason: one line naming the cause.
+        expected_rows: the rows the anchor recorded (0: no anchor, or none recorded).
+        expected_hash: the chain hash the anchor recorded at that row ("" when none).
+        replaced: the identity (``meta.created``) of the journal the anchor named, which
+            this fresh journal replaces ("" when unknown).
     """
 
     path: str
     reason: str
+    expected_rows: int = 0
+    expected_hash: str = ""
+    replaced: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnverifiedSignalsHeld(Event):
+    """Life-safety signals the journal holds but that were not escalated on start,
+    because they come after a break in its chain.
+
+    Replay on start escalates the signals the journal holds and the outbox does not
+    (the hub was stopped between the two commits); it trusts only rows whose chain
+    verifies. A row after a break may have been written or edited outside the hub, so
+    it is held here, journaled and reported at error level, and never sent to a
+    referent.
+
+    Attributes:
+        first_bad_seq: the first row found broken.
+        reason: the break, as ``ecrin journal verify`` gives it.
+        seqs: the rows of the signals held, comma-separated.
+        count: how many signals were held.
+    """
+
+    first_bad_seq: int
+    reason: str
+    seqs: str
+    count: int

@@ -21,6 +21,10 @@ while the next hold-up waits to be journaled.
 
 A journal whose chain is broken still opens: the break is logged in one line, appends
 continue, and ``ecrin journal verify`` keeps reporting the break.
+
+The file is created ``0600`` whatever the umask, and an existing one with wider
+permissions is tightened (``hub.private_files``); the head of the chain is kept in the
+anchor file beside it (``hub.journal.anchor``), off the write path.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hub.events import Event
+from hub.journal.anchor import AnchorKeeper, JournalAnchor, anchor_path
 from hub.journal.chain import (
     _SCHEMA,
     _SEALS_SCHEMA,
@@ -48,6 +53,7 @@ from hub.journal.errors import JournalError, JournalQuarantined, _oserror, _sqli
 from hub.journal.reading import JournalSeal, _anchor, _read_meta
 from hub.journal.rowtimes import _micros, _RowTimes, _stored_micros
 from hub.journal.verify import VerifyResult, _verify_until
+from hub.private_files import create_private, make_private
 from hub.sqlite_writer import SqliteFile, SqliteWriter, create_schema, write_transaction
 
 #: The journal's logger, whichever of its modules logs: installers grep for it.
@@ -73,6 +79,8 @@ class Journal(SqliteFile):
 
     Attributes:
         quarantined: set by ``open_or_quarantine`` when it had to set a bad file aside.
+        identity: the journal's ``meta.created`` value, what anchors name it by (set
+            on open).
         open_check: the background chain check started on open (its result is None
             when it was stopped by closing the journal, or could not run).
     """
@@ -84,6 +92,7 @@ class Journal(SqliteFile):
         self.busy_timeout = busy_timeout
         self.verify_on_open = verify_on_open
         self.quarantined: JournalQuarantined | None = None
+        self.identity = ""
         self.open_check: asyncio.Task[VerifyResult | None] | None = None
         self._writer = SqliteWriter(
             "journal-writer", lambda: JournalError(self.path, "the journal is not open")
@@ -91,6 +100,10 @@ class Journal(SqliteFile):
         self._conn: sqlite3.Connection | None = None
         self._next_seq = 1
         self._prev_hash = GENESIS_HASH
+        # The last row written and its hash, one tuple so that the loop reads a pair the
+        # writer thread set together.
+        self._head: tuple[int, str] = (0, GENESIS_HASH)
+        self._anchors = AnchorKeeper(anchor_path(self.path))
         self._row_times = _RowTimes(SEAL_HORIZON)
         self._checkpointer: WalCheckpointer = WalCheckpointer(self.path)
         self._stop_check = threading.Event()
@@ -99,6 +112,13 @@ class Journal(SqliteFile):
     def last_seq(self) -> int:
         """The seq of the last row appended (0 for an empty journal)."""
         return self._next_seq - 1
+
+    @property
+    def head(self) -> JournalAnchor:
+        """The last row written, its hash and the journal's identity: what the outbox
+        records with each escalation change (cheap: read from memory)."""
+        seq, hash_ = self._head
+        return JournalAnchor(self.identity, seq, hash_)
 
     async def open(self) -> None:
         """Open (or create) the file; ``__aenter__`` calls this.
@@ -130,6 +150,10 @@ class Journal(SqliteFile):
         except OSError as exc:
             raise _oserror(path, "cannot create its directory", exc) from exc
         try:
+            create_private(path, "journal")
+        except OSError as exc:
+            raise _oserror(path, "cannot make the file private (0600)", exc) from exc
+        try:
             conn = WalCheckpointer.connect(path, self.busy_timeout)
         except sqlite3.Error as exc:
             raise _sqlite_error(path, "cannot open", exc) from exc
@@ -140,6 +164,10 @@ class Journal(SqliteFile):
             meta = _read_meta(conn, path)
             conn.executescript(f"BEGIN IMMEDIATE;{_SEALS_SCHEMA}COMMIT;")
             last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+            make_private(path, "journal")  # a -wal or -shm an earlier hub left wider
+        except OSError as exc:
+            conn.close()
+            raise _oserror(path, "cannot make the file private (0600)", exc) from exc
         except sqlite3.Error as exc:
             conn.close()
             raise _sqlite_error(path, "cannot open", exc) from exc
@@ -168,6 +196,12 @@ class Journal(SqliteFile):
             raise _sqlite_error(path, "cannot open", exc) from exc
         self._row_times = row_times
         self._checkpointer = WalCheckpointer(path)
+        self.identity = meta.get("created", "")
+        # The anchor names a row the file holds: the last one, not the meta anchor's
+        # seq, which a deleted tail leaves without a row.
+        self._head = (int(last[0]), str(last[1])) if last is not None else (0, GENESIS_HASH)
+        self._anchors = AnchorKeeper(anchor_path(path))
+        self._anchors.write(self.head)
         self._conn = conn
 
     async def _check_chain(self) -> VerifyResult | None:
@@ -184,6 +218,11 @@ class Journal(SqliteFile):
                 result.reason,
             )
         return result
+
+    async def write_anchor(self) -> None:
+        """Write the anchor file now, with the current head (see ``hub.journal.anchor``);
+        an error is logged, not raised."""
+        await asyncio.to_thread(self._anchors.write, self.head)
 
     async def append(
         self,
@@ -279,7 +318,10 @@ class Journal(SqliteFile):
         except sqlite3.Error as exc:
             raise _sqlite_error(self.path, "append failed", exc) from exc
         self._next_seq, self._prev_hash = seq, prev
+        self._head = (seq - 1, prev)
         self._checkpointer.committed(conn, urgent=urgent)
+        if not urgent:  # the head a hold-up left is written by the next ordinary append
+            self._anchors.note(self.head)
         for row, micros in zip(rows, times, strict=True):
             if micros is not None:
                 self._row_times.add(row[0], micros)
@@ -334,3 +376,10 @@ class Journal(SqliteFile):
         if self.open_check is not None:
             await asyncio.gather(self.open_check, return_exceptions=True)
         await super().close()
+
+    def _close_sync(self) -> None:
+        was_open = self._conn is not None
+        super()._close_sync()
+        self._anchors.close()
+        if was_open:
+            self._anchors.write(self.head)  # the head a hold-up left, at a clean stop

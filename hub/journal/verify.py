@@ -88,26 +88,33 @@ def _column_problem(seq: int, time: str, type_: str, life_safety: int, payload: 
 
 
 def _verify(
-    conn: sqlite3.Connection, path: Path, stop: threading.Event | None = None
+    conn: sqlite3.Connection, path: Path, stop: threading.Event | None = None, first: int = 1
 ) -> VerifyResult | None:
-    """Check the chain on an open read transaction; None when ``stop`` was set."""
+    """Check the chain on an open read transaction; None when ``stop`` was set.
+
+    ``first`` > 1 checks the rows from ``first`` on only, taking that row's link to the
+    row before it as given (what replay on start checks: the rows it may escalate).
+    """
     try:
         meta = _read_meta(conn, path)
     except sqlite3.Error as exc:
         raise _sqlite_error(path, "cannot read", exc) from exc
     anchor = _anchor(meta)
+    first = max(first, 1)
     rows = 0
-    expected = 1
-    prev_hash = GENESIS_HASH
+    expected = first
+    prev_hash: str | None = GENESIS_HASH if first == 1 else None
     mismatch: _Mismatch | None = None
 
     def bad(seq: int | None, reason: str) -> VerifyResult:
-        # Every row before the first bad one was checked and found sound.
-        return VerifyResult(False, rows if seq is None else seq - 1, seq, reason)
+        # Every row checked before the first bad one was found sound.
+        return VerifyResult(False, rows if seq is None else seq - first, seq, reason)
 
     try:
         cursor = conn.execute(
-            "SELECT seq, time, type, life_safety, payload, prev_hash, hash FROM events ORDER BY seq"
+            "SELECT seq, time, type, life_safety, payload, prev_hash, hash FROM events"
+            " WHERE seq >= ? ORDER BY seq",
+            (first,),
         )
         while batch := cursor.fetchmany(1000):
             if stop is not None and stop.is_set():
@@ -123,6 +130,8 @@ def _verify(
                 if mismatch is not None:
                     return bad(mismatch.seq, mismatch.reason(link))
                 own = chain_hash(link, seq, payload)
+                if prev_hash is None:
+                    prev_hash = link  # the first row checked: its link is taken as given
                 if link != prev_hash:
                     if own == stored and seq > 1:
                         return bad(
@@ -146,6 +155,8 @@ def _verify(
         cause = _sqlite_error(path, "unreadable", exc).cause
         return bad(expected, f"row {expected}: {cause}")
     last = expected - 1
+    if prev_hash is None:
+        prev_hash = GENESIS_HASH  # no row from ``first`` on
     if mismatch is not None:
         link = anchor[1] if anchor is not None and anchor[0] == mismatch.seq else None
         return bad(mismatch.seq, mismatch.reason(link))
@@ -171,16 +182,21 @@ def _verify(
     return VerifyResult(True, rows, None, "intact")
 
 
-def verify_journal(path: Path) -> VerifyResult:
+def verify_journal(path: Path, *, first: int = 1) -> VerifyResult:
     """Recompute the whole chain and check the anchor.
 
     It reads one consistent snapshot, so it can run while the hub appends.
+
+    Args:
+        path: the journal.
+        first: check from this row on only, taking its link to the row before as given
+            (``rows`` in the result then counts from it).
 
     Raises:
         JournalError: the file is missing, unreadable or not a journal at all.
     """
     with _reading(path) as conn:
-        result = _verify(conn, path)
+        result = _verify(conn, path, first=first)
     assert result is not None  # no stop event, so it ran to the end
     return result
 

@@ -133,6 +133,7 @@ escalation:
     (directory / "secrets.yaml").write_text(
         "".join(f"{k}: {v}\n" for k, v in secrets.items()), encoding="utf-8"
     )
+    (directory / "secrets.yaml").chmod(0o600)  # as an installer leaves it
     return path
 
 

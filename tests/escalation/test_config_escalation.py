@@ -23,6 +23,7 @@ def write(directory: Path, text: str, secrets: str = "") -> Path:
     path = directory / "shop.yaml"
     path.write_text(SITE + textwrap.dedent(text), encoding="utf-8")
     (directory / "secrets.yaml").write_text(secrets or "hook: a-long-enough-secret-value\n")
+    (directory / "secrets.yaml").chmod(0o600)  # as an installer leaves it
     return path
 
 

@@ -11,9 +11,16 @@ from hub.bus import EventBus
 from hub.escalation.engine import EscalationEngine
 from hub.escalation.model import Escalation, Priority, Status
 from hub.escalation.outbox import Delivery, Outbox, OutboxBatch, StoredEscalation
-from hub.events import AlarmKind
-from hub.journal import Journal, canonical_payload, read_entries, verify_journal
-from tests.escalation.conftest import Receiver, load, plugin_manager, write_config
+from hub.events import AlarmKind, CameraAvailability
+from hub.journal import (
+    Journal,
+    UnverifiedSignalsHeld,
+    canonical_payload,
+    read_entries,
+    verify_journal,
+)
+from hub.testing import EventRecorder
+from tests.escalation.conftest import Receiver, Request, load, plugin_manager, write_config
 from tests.escalation.support import ChangeLog, alarm
 
 NOW = datetime(2026, 3, 10, 11, 0, tzinfo=UTC)
@@ -161,6 +168,97 @@ async def test_signals_journaled_but_never_escalated_are_replayed(
         EscalationEngine(config, journal=journal, plugins=plugin_manager()) as running,
     ):
         assert len(running.list(installer)) == 2  # the replay is done when start returns
+
+
+def is_escalation(request: Request) -> bool:
+    """A webhook about an escalation (not a high-stock period's notice, which depends
+    on the date)."""
+    return request.event.startswith("escalation.")
+
+
+def edit_row(path: Path, seq: int, old: str, new: str) -> None:
+    """Edit one row's payload as someone with the sqlite3 shell would: the trigger that
+    refuses updates dropped first, the hashes left as they were."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("DROP TRIGGER IF EXISTS events_no_update")
+        changed = conn.execute(
+            "UPDATE events SET payload = replace(payload, ?, ?) WHERE seq = ?", (old, new, seq)
+        ).rowcount
+        conn.commit()
+    finally:
+        conn.close()
+    assert changed == 1
+
+
+async def test_signals_after_a_break_in_the_chain_are_held_not_escalated(
+    tmp_path: Path, receivers: dict[str, Receiver]
+) -> None:
+    """Replay on start trusts only the rows whose chain verifies: a signal after an
+    edited row is journaled as held and reported, and no referent hears of it."""
+    config = load(write_config(tmp_path, {name: r.url for name, r in receivers.items()}))
+    installer = config.contact("installer")
+    assert installer is not None
+    async with EscalationEngine(config, plugins=plugin_manager()):
+        pass  # the outbox exists: the hub ran before
+    before = alarm(now=True)
+    ordinary = CameraAvailability(camera="cam-comptoir", state="online")
+    after = alarm(AlarmKind.PANIC, zone="coffre", now=True)
+    async with Journal(config.journal.path) as journal:
+        seqs = await journal.append([before, ordinary, after])
+    edit_row(config.journal.path, seqs[1], "online", "offline")
+    bus = EventBus()
+    held_events = EventRecorder()
+    bus.subscribe(UnverifiedSignalsHeld, held_events.handle)
+    async with (
+        Journal(config.journal.path) as journal,
+        EscalationEngine(config, bus, journal=journal, plugins=plugin_manager()) as running,
+    ):
+        # The replay is done when start returns; the panic after the break: none.
+        assert [e.kind for e in running.list(installer)] == ["holdup"]
+        (request,) = await receivers["referent-37"].wait_for(is_escalation)
+        (published,) = await held_events.wait_for(UnverifiedSignalsHeld)
+    assert request.data["kind"] == "holdup"
+    sent = [r for r in receivers["referent-37"].requests if is_escalation(r)]
+    assert all(r.data["kind"] != "panic" for r in sent)
+    entries = read_entries(config.journal.path)
+    held = [e.event() for e in entries if e.type == "UnverifiedSignalsHeld"]
+    assert held == [published]
+    assert (published.first_bad_seq, published.seqs, published.count) == (
+        seqs[1],
+        str(seqs[2]),
+        1,
+    )
+    # Held for good: the next start holds it again, and still escalates nothing.
+    async with (
+        Journal(config.journal.path) as journal,
+        EscalationEngine(config, journal=journal, plugins=plugin_manager()) as running,
+    ):
+        assert [e.kind for e in running.list(installer)] == ["holdup"]
+
+
+async def test_an_edited_signal_is_held_not_escalated(
+    tmp_path: Path, receivers: dict[str, Receiver]
+) -> None:
+    """A hold-up row whose payload was changed (its zone here) is not sent as it reads."""
+    config = load(write_config(tmp_path, {name: r.url for name, r in receivers.items()}))
+    installer = config.contact("installer")
+    assert installer is not None
+    async with EscalationEngine(config, plugins=plugin_manager()):
+        pass
+    holdup = alarm(now=True)
+    async with Journal(config.journal.path) as journal:
+        (seq,) = await journal.append([holdup])
+    edit_row(config.journal.path, seq, '"zone":"comptoir"', '"zone":"vitrine"')
+    async with (
+        Journal(config.journal.path) as journal,
+        EscalationEngine(config, journal=journal, plugins=plugin_manager()) as running,
+    ):
+        assert running.list(installer) == []
+    (held,) = [e.event() for e in read_entries(config.journal.path) if e.type != "AlarmSignal"]
+    assert isinstance(held, UnverifiedSignalsHeld)
+    assert (held.first_bad_seq, held.seqs) == (seq, str(seq))
+    assert [r for r in receivers["referent-37"].requests if is_escalation(r)] == []
 
 
 async def test_signals_escalated_but_never_journaled_are_journaled_on_start(
