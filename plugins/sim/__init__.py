@@ -4,13 +4,16 @@
 restores it shortly after); ``sim-camera`` goes offline and online every ``period``
 seconds, with motion in between. They go through the same plugin path, schema
 validation and supervision as real devices, so the demo exercises the real hub. The
-plugin also adds ``ecrin demo`` (``plugins.sim.demo``). It uses only ``hub.sdk``.
+simulated camera is a message device, as an MQTT camera is: it publishes Frigate-like
+messages (``sim/<camera>/available``, ``sim/<camera>/motion``) on an in-memory
+session, and its ``MessageDevice`` side decodes them into events. The plugin also adds
+``ecrin demo`` (``plugins.sim.demo``). It uses only ``hub.sdk``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -20,8 +23,13 @@ from hub.sdk import (
     CameraAvailability,
     CameraMotion,
     Command,
+    DecodeStats,
     DeviceContext,
     DeviceType,
+    Event,
+    MemorySession,
+    Message,
+    MessageDevice,
     PanelState,
     hookimpl,
     setting,
@@ -30,6 +38,7 @@ from plugins.sim.demo import demo_command
 
 __all__ = [
     "SimCamera",
+    "SimCameraDecoder",
     "SimCameraSettings",
     "SimPanel",
     "SimPanelSettings",
@@ -95,35 +104,59 @@ class SimPanel:
                     await asyncio.sleep(min(1.0, self.interval / 2))
 
 
-class SimCamera:
-    """A camera that drops offline and comes back, with motion while online."""
+class SimCameraDecoder:
+    """Messages of a simulated camera in, camera events out: pure, never raising.
+
+    ``sim/<camera>/available`` carries ``online`` or ``offline``; ``sim/<camera>/motion``
+    carries ``ON`` or ``OFF`` (Frigate's vocabulary). Anything else is counted and
+    skipped.
+    """
+
+    def __init__(self) -> None:
+        self.stats = DecodeStats()
+
+    def decode(self, message: Message) -> Sequence[Event]:
+        """The event one message means, if any."""
+        self.stats.frames += 1
+        parts = message.topic.split("/")
+        payload = message.payload.decode("utf-8", "replace")
+        event: Event | None = None
+        if len(parts) == 3 and parts[0] == "sim":
+            camera, what = parts[1], parts[2]
+            if what == "available" and payload in ("online", "offline"):
+                event = CameraAvailability(camera=camera, state=payload, role="record")
+            elif what == "motion" and payload in ("ON", "OFF"):
+                event = CameraMotion(camera=camera, active=payload == "ON")
+        if event is None:
+            self.stats.reject(message.payload, f"unknown message on {message.topic}")
+            return []
+        self.stats.events += 1
+        return [event]
+
+
+class SimCamera(MessageDevice):
+    """A camera that drops offline and comes back, with motion while online.
+
+    The camera's side publishes on an in-memory session of its own; the device's side
+    is the SDK's message device, subscribed to ``sim/<camera>/#``.
+    """
 
     def __init__(self, ctx: DeviceContext) -> None:
-        self._ctx = ctx
         self.period = ctx.settings_as(SimCameraSettings).period
-
-    async def __aenter__(self) -> SimCamera:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
+        super().__init__(ctx, MemorySession(), SimCameraDecoder(), [f"sim/{ctx.device_id}/#"])
 
     async def run(self) -> None:
-        """Cycle online → motion → offline forever."""
-        camera = self._ctx.device_id
+        """Cycle online → motion → offline forever, as the camera publishes it."""
+        base = f"sim/{self.ctx.device_id}"
+        publish = self.session.publish
         while True:
-            self._ctx.emit(CameraAvailability(camera=camera, state="online", role="record"))
+            await publish(f"{base}/available", b"online", retain=True)
             await asyncio.sleep(self.period / 3)
-            self._ctx.emit(CameraMotion(camera=camera, active=True))
+            await publish(f"{base}/motion", b"ON")
             await asyncio.sleep(self.period / 3)
-            self._ctx.emit(CameraMotion(camera=camera, active=False))
+            await publish(f"{base}/motion", b"OFF")
             await asyncio.sleep(self.period / 3)
-            self._ctx.emit(CameraAvailability(camera=camera, state="offline", role="record"))
+            await publish(f"{base}/available", b"offline", retain=True)
             await asyncio.sleep(self.period / 3)
 
 
