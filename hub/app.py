@@ -33,9 +33,10 @@ from hub.escalation.outbox import read_journal_anchor
 from hub.events import AlarmSignal, Event, HubStarted, HubStopping
 from hub.hookspecs import HubInfo
 from hub.http import HttpSettings, Readiness, create_app, serve
-from hub.journal import Journal, JournalAnchor, open_or_quarantine
+from hub.journal import Journal, JournalAnchor, JournalError, open_or_quarantine
 from hub.plugins import PluginManager
 from hub.recorder import Recorder
+from hub.state import StateRegistry, restore_from_journal
 from hub.supervisor import Backoff, DeviceSupervisor
 
 __all__ = ["Hub"]
@@ -82,6 +83,13 @@ class Hub:
         )
         self.journal_path = journal_path or config.journal.path
         self.bus = EventBus()
+        # -- state registry (hub.state): restored from the journal, fed by the bus --
+        self.state = StateRegistry(
+            zone_maps={d.id: d.zone_map for d in config.devices},
+            cameras=[c.id for c in config.cameras],
+        )
+        #: Set once the journal's earlier rows are merged into ``state`` (or could not be).
+        self.state_restored = asyncio.Event()
         self.journal: Journal | None = None
         self.recorder: Recorder | None = None
         self.escalation: EscalationEngine | None = None
@@ -128,6 +136,7 @@ class Hub:
             # reaching the referents: run without it, loudly.
             log.error("journal %s unavailable, running without it: %s", self.journal_path, exc)
             self.journal = None
+        await self._restore_state()
         # Registered before the recorder so that it runs after it on exit: the recorder's
         # final flush must still find the bus open.
         self._stack.push_async_callback(self.bus.close)
@@ -146,6 +155,7 @@ class Hub:
                         journal=self.journal,
                         plugins=self.plugins,
                         clock=self._clock,
+                        state=self.state,
                     )
                 )
             except BaseException:
@@ -180,7 +190,12 @@ class Hub:
         try:
             self.http_url = await self._stack.enter_async_context(
                 serve(
-                    create_app(engine, HttpSettings.from_config(http), readiness=self.readiness),
+                    create_app(
+                        engine,
+                        HttpSettings.from_config(http),
+                        readiness=self.readiness,
+                        state=self.state,
+                    ),
                     http.host,
                     port,
                 )
@@ -194,6 +209,48 @@ class Hub:
             )
         else:
             log.info("referent API and page on %s", self.http_url)
+
+    async def _restore_state(self) -> None:
+        """Let the state registry observe the bus now, and rebuild what earlier runs
+        left in the journal in a thread, merged in when done (``state_restored``).
+
+        Nothing waits for the restore (a hold-up at start-up least of all): until it
+        is merged, the registry knows only what this run has heard, as a hub without a
+        journal would. An unreadable journal leaves it at that, logged.
+        """
+        self._stack.callback(self.bus.observe(self.state.apply))
+        if self.journal is None:
+            self.state_restored.set()
+            return
+        journal_path, last = self.journal.path, self.journal.last_seq
+
+        async def restore() -> None:
+            restored = StateRegistry(
+                zone_maps={d.id: d.zone_map for d in self.config.devices},
+                cameras=[c.id for c in self.config.cameras],
+            )
+            try:
+                result = await asyncio.to_thread(restore_from_journal, restored, journal_path, last)
+            except JournalError as exc:
+                log.error("state not restored from the journal: %s", exc)
+            else:
+                taken = self.state.merge(restored)
+                log.info(
+                    "state restored from %d journal rows (%d skipped): %d entities",
+                    result.rows,
+                    result.skipped,
+                    taken,
+                )
+            finally:
+                self.state_restored.set()
+
+        task = asyncio.get_running_loop().create_task(restore(), name="state-restore")
+
+        async def stop() -> None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+        self._stack.push_async_callback(stop)
 
     def _start_devices(self) -> None:
         entries: list[tuple[str, str, Mapping[str, Any], ZoneMap]] = []

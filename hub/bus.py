@@ -19,6 +19,11 @@ Why it looks like this:
   bus.journaled(event)`` before anything leaves the hub because of the event; the
   escalation engine does, before its webhooks. Every other subscriber keeps the plain
   rule: nothing reaches it before it is evidence.
+* An observer (``observe``) is a plain function called inside ``publish``, before any
+  subscriber is offered the event: it can never fall behind, so it never misses an
+  event, and whatever it keeps is up to date before a subscriber handles a later one.
+  Only O(1) bookkeeping belongs there (the state registry, ``hub.state``): it runs on
+  the producer's path, the hold-up's included. One that raises is logged and counted.
 """
 
 from __future__ import annotations
@@ -200,6 +205,9 @@ class EventBus:
         # Life-safety events announced to ``before_journal`` subscribers and not
         # published yet, by id (the event is kept so that an id is never mistaken).
         self._announced: dict[int, tuple[Event, asyncio.Future[None]]] = {}
+        self._observers: tuple[Callable[[Event], None], ...] = ()
+        #: Exceptions raised by observers (each is logged too).
+        self.observer_failures = 0
 
     def subscribe(
         self,
@@ -240,6 +248,24 @@ class EventBus:
         sub._start()
         return sub
 
+    def observe(self, observer: Callable[[Event], None]) -> Callable[[], None]:
+        """Call ``observer`` with every published event, inside ``publish``.
+
+        An observer is never queued, so it never misses an event, and it has seen each
+        event before any subscriber is offered it. It must be quick (O(1), no I/O, no
+        await): it runs on the producer's path. It is not given announced events
+        (``announce``), only published ones.
+
+        Returns:
+            A function that stops the observation.
+        """
+        self._observers = (*self._observers, observer)
+
+        def stop() -> None:
+            self._observers = tuple(o for o in self._observers if o is not observer)
+
+        return stop
+
     def _remove(self, sub: Subscription[Any]) -> None:
         if sub in self._subs:
             self._subs.remove(sub)
@@ -262,6 +288,12 @@ class EventBus:
         if self._closed:
             raise RuntimeError("the bus is closed")
         self.published += 1
+        for observer in self._observers:
+            try:
+                observer(event)
+            except Exception:
+                self.observer_failures += 1
+                log.exception("bus observer %r failed on %s", observer, type(event).__name__)
         announced = self._announced.pop(id(event), None) if self._announced else None
         if announced is not None and announced[0] is event:
             if not announced[1].done():

@@ -43,7 +43,7 @@ EXIT_INVALID: Final = 1
 EXIT_CANNOT_RUN: Final = 2
 
 #: The core's own sub-commands: a plugin cannot register one of these names.
-CORE_COMMANDS: Final = frozenset({"run", "check-config", "plugins", "journal", "token"})
+CORE_COMMANDS: Final = frozenset({"run", "check-config", "plugins", "status", "journal", "token"})
 
 DEFAULT_JOURNAL = Path("ecrin-journal.db")
 
@@ -233,6 +233,30 @@ def plugin_commands() -> dict[str, Command]:
     return PluginManager.from_environment().commands(reserved=CORE_COMMANDS)
 
 
+# -- ecrin status (hub.state) -------------------------------------------------------------
+def cmd_status(config_path: Path, as_json: bool, out: TextIO, err: TextIO) -> int:
+    """Print the shop's state as the configuration's journal leaves it (offline)."""
+    from hub.state import status_main
+
+    if not config_path.is_file():
+        err.write(f"{config_path}: no such file\n")
+        return EXIT_CANNOT_RUN
+    try:
+        config = load_config(config_path, _plugin_manager(config_path).device_types())
+    except ConfigError as exc:
+        for issue in exc.issues:
+            err.write(f"{issue}\n")
+        return EXIT_INVALID
+    return status_main(
+        config.journal.path,
+        out,
+        err,
+        as_json=as_json,
+        cameras=[c.id for c in config.cameras],
+        zone_maps={d.id: d.zone_map for d in config.devices},
+    )
+
+
 def _logging_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="warning", help="debug, info, warning, error")
     parser.add_argument("--log-format", default="text", choices=["text", "json"])
@@ -258,6 +282,10 @@ def build_parser(commands: Mapping[str, Command] | None = None) -> argparse.Argu
     p.add_argument("file", type=Path)
 
     sub.add_parser("plugins", help="list loaded plugins as JSON")
+
+    p = sub.add_parser("status", help="print the shop's state, as the journal leaves it")
+    p.add_argument("-c", "--config", type=Path, required=True)
+    p.add_argument("--json", action="store_true", help="one JSON document, as the API gives")
 
     journal = sub.add_parser("journal", help="inspect the evidence journal")
     jsub = journal.add_subparsers(dest="journal_command", required=True)
@@ -308,6 +336,8 @@ def main(
         return cmd_check_config(args.file, out, err)
     if args.command == "run":
         return cmd_run(redactor, args.config, args.duration, out, err)
+    if args.command == "status":
+        return cmd_status(args.config, args.json, out, err)
     if args.command == "journal":
         from hub.journal import journal_tail_main, journal_verify_main
 

@@ -78,12 +78,13 @@ from hub.escalation.outbox import (
 from hub.escalation.payload import encode, high_stock_payload
 from hub.escalation.records import Record
 from hub.escalation.recovery import REPLAY_WINDOW, replay, restore_journal, signal_digest
-from hub.escalation.rules import BUILTIN_RULES, Match, PanelTracker, Rule, match_event
+from hub.escalation.rules import BUILTIN_RULES, Match, Rule, match_event
 from hub.escalation.scene import EvidenceSettings, SceneGuard, SceneLocked
 from hub.escalation.stream import LISTENER_QUEUE, ChangeStream
 from hub.escalation.webhooks import WebhookSender
 from hub.events import AlarmSignal, Event, PanelState
 from hub.journal import Journal, JournalError, UnverifiedSignalsHeld, canonical_payload
+from hub.state import StateRegistry
 
 if TYPE_CHECKING:
     from hub.bus import EventBus, Subscription
@@ -123,6 +124,9 @@ class EscalationEngine:
         plugins: the hub's plugin manager, for the rules and ``keep_recordings``.
         clock: wall-clock time and timers (tests pass a ``ManualClock``).
         sender: the webhook sender (default: one built from the settings).
+        state: the hub's state registry, fed by the bus: the rules ask it whether a
+            partition is armed, and the engine tells it every escalation's changes.
+            None: a registry of the engine's own, fed by the events it handles.
     """
 
     def __init__(
@@ -134,6 +138,7 @@ class EscalationEngine:
         plugins: PluginManager | None = None,
         clock: Clock | None = None,
         sender: WebhookSender | None = None,
+        state: StateRegistry | None = None,
     ) -> None:
         if config.escalation is None:
             raise ValueError("the configuration has no escalation section")
@@ -156,7 +161,10 @@ class EscalationEngine:
             journal_head=(lambda: journal.head) if journal is not None else None,
         )
         self.scene_guard = SceneGuard(self.preserved_scenes)
-        self._tracker = PanelTracker()
+        # -- state registry (hub.state) --
+        self._own_state = state is None
+        self._state = state if state is not None else StateRegistry()
+        self._judging: datetime | None = None  # the time of the event being matched
         self._rules: tuple[Rule, ...] = BUILTIN_RULES
         self._watched: tuple[type[Event], ...] = (AlarmSignal, PanelState)
         self._records: dict[str, Record] = {}
@@ -195,8 +203,9 @@ class EscalationEngine:
         return self.settings.burglary_when_armed
 
     def armed(self, device: str, partition: int | None) -> bool | None:
-        """Whether the panel partition is armed, as far as the hub has heard."""
-        return self._tracker.armed(device, partition)
+        """Whether the panel partition was armed when the event being matched
+        happened, as far as the hub has heard (``StateRegistry.armed``)."""
+        return self._state.armed(device, partition, at=self._judging)
 
     def has_holdup_zones(self, device: str) -> bool:
         """Whether the device has panel zones wired to hold-up buttons."""
@@ -276,6 +285,7 @@ class EscalationEngine:
         for stored_esc in snapshot.escalations:
             record = Record.restore(stored_esc)
             self._records[record.esc.id] = record
+            self._state.apply_escalation(record.esc)
             if record.esc.status is not Status.RESOLVED and record.fold_key:
                 self._by_fold[record.fold_key] = record.esc.id
             self._arm(record)
@@ -437,6 +447,7 @@ class EscalationEngine:
             )
         for change in changes:
             self._actions.emit(change)
+            self._state.apply_escalation(change.escalation)
 
     def _arm(self, record: Record) -> None:
         if record.timer is not None:
@@ -485,14 +496,19 @@ class EscalationEngine:
     # -- signals ---------------------------------------------------------------------------
     async def handle(self, event: Event) -> None:
         """Take one bus event (the bus calls this; tests may too)."""
-        self._tracker.update(event)
+        if self._own_state:
+            self._state.apply(event)
         match = self._match(event)
         if match is None:
             return
         await self._signal(event, match, canonical_payload(event))
 
     def _match(self, event: Event) -> Match | None:
-        found = match_event(self._rules, event, self, self._rule_failed)
+        self._judging = event.time
+        try:
+            found = match_event(self._rules, event, self, self._rule_failed)
+        finally:
+            self._judging = None
         return None if found is None else found[0]
 
     @staticmethod

@@ -13,9 +13,11 @@ tamper                                 technical       someone may be defeating 
 link lost on a hold-up device          technical       hold-up buttons no longer heard
 =====================================  ==============  ================================
 
-Restores never open an escalation. A burglary from a panel whose state the hub has
-not heard yet counts as armed: panels report burglary alarms only for armed zones (or
-24-hour ones), so the doubt goes to the alarm.
+Restores never open an escalation. Whether a panel is armed comes from the hub's state
+registry (``hub.state``: panel states, openings and closings, kept across restarts),
+as of the alarm's time. A burglary from a panel whose state the hub has not heard yet
+counts as armed: panels report burglary alarms only for armed zones (or 24-hour ones),
+so the doubt goes to the alarm.
 
 Plugins add rules through the ``register_escalation_rules`` hook; the built-in ones
 are registered by the essential ``escalation`` plugin.
@@ -28,32 +30,18 @@ from dataclasses import dataclass
 from typing import Final, Protocol
 
 from hub.escalation.model import Priority
-from hub.events import LIFE_SAFETY_KINDS, AlarmKind, AlarmSignal, Event, LinkLost, PanelState
+from hub.events import LIFE_SAFETY_KINDS, AlarmKind, AlarmSignal, Event, LinkLost
+from hub.state import ARMED_STATES
 
 __all__ = [
     "ARMED_STATES",
     "BUILTIN_RULES",
     "SCENE_KINDS",
     "Match",
-    "PanelTracker",
     "Rule",
     "RuleContext",
     "match_event",
 ]
-
-#: Home Assistant panel states in which a burglary alarm is real (pending is the entry
-#: delay, triggered is the alarm itself).
-ARMED_STATES: Final = frozenset(
-    {
-        "armed_home",
-        "armed_away",
-        "armed_night",
-        "armed_vacation",
-        "armed_custom_bypass",
-        "pending",
-        "triggered",
-    }
-)
 
 #: Kinds after which the scene is preserved (journal sealed, recordings kept).
 SCENE_KINDS: Final = frozenset({AlarmKind.HOLDUP.value, AlarmKind.DURESS.value})
@@ -183,39 +171,3 @@ def match_event(
         if found is not None:
             return found, rule
     return None
-
-
-class PanelTracker:
-    """The armed state of every panel partition, from ``PanelState`` events and from
-    openings and closings (protocols such as Contact ID report only those)."""
-
-    def __init__(self) -> None:
-        self._states: dict[tuple[str, int | None], bool] = {}
-
-    def update(self, event: Event) -> None:
-        """Learn from ``event`` if it says something about a panel's state."""
-        if isinstance(event, PanelState):
-            self._states[(event.device, event.partition)] = event.state in ARMED_STATES
-        elif (
-            isinstance(event, AlarmSignal)
-            and not event.restore
-            and event.kind in (AlarmKind.OPENING, AlarmKind.CLOSING)
-        ):
-            armed = event.kind is AlarmKind.CLOSING
-            if event.partition is None:
-                # A whole-panel opening or closing: every known partition follows.
-                for key in [k for k in self._states if k[0] == event.device]:
-                    self._states[key] = armed
-            self._states[(event.device, event.partition)] = armed
-
-    def armed(self, device: str, partition: int | None) -> bool | None:
-        """True or False when known; None when the hub has heard nothing yet.
-
-        With a partition, that partition's state (else the whole panel's, when a
-        closing was reported without one); without, whether any partition is armed.
-        """
-        if partition is not None:
-            state = self._states.get((device, partition))
-            return state if state is not None else self._states.get((device, None))
-        known = [v for (d, _p), v in self._states.items() if d == device]
-        return any(known) if known else None

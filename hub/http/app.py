@@ -28,6 +28,8 @@ from hub.http.openapi import OPENAPI_PATH, openapi_document
 from hub.http.page import add_page_routes
 from hub.http.referent_api import ReferentApi
 from hub.http.settings import HTTP_SETTINGS, HttpSettings
+from hub.http.state_api import StateApi, StateView
+from hub.state import StateRegistry
 
 __all__ = [
     "AUTHENTICATOR",
@@ -49,6 +51,7 @@ def create_app(
     *,
     clock: Callable[[], float] = time.monotonic,
     readiness: Callable[[], Readiness] | None = None,
+    state: StateView | None = None,
 ) -> web.Application:
     """Build the application for one escalation service.
 
@@ -57,6 +60,8 @@ def create_app(
         settings: tunables; the defaults when None.
         clock: the monotonic clock of the lockout (tests pass their own).
         readiness: the hub's readiness, for ``/healthz``.
+        state: the hub's state registry, for ``GET /api/v1/state`` (None: an empty
+            one, for an app without a hub).
     """
     settings = settings or HttpSettings()
     metrics = HttpMetrics()
@@ -90,6 +95,7 @@ def create_app(
     app[REFERENT_API] = api
 
     api.add_routes(app)
+    StateApi(state if state is not None else StateRegistry(), authenticator).add_routes(app)
     add_page_routes(app)
     add_health_routes(app, metrics, readiness)
     document = openapi_document()

@@ -16,12 +16,23 @@ means any valid token; ``[]`` means no token.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any, Final
 
 from hub.escalation.model import ContactRole, Priority, Status
 from hub.http.auth import INSTALLER, REFERENT
 from hub.http.errors import ERROR_CODES
 from hub.http.referent_api import DEFAULT_LIMIT, MAX_LIMIT
+from hub.state import (
+    CameraAttributes,
+    DeviceAttributes,
+    Domain,
+    EscalationAttributes,
+    LinkAttributes,
+    PanelZoneAttributes,
+    PartitionAttributes,
+    ZoneAttributes,
+)
 
 __all__ = ["OPENAPI_PATH", "openapi_document"]
 
@@ -64,8 +75,118 @@ _ESCALATION_EXAMPLE: Final = {
 }
 
 
+# -- the state (GET /api/v1/state) -----------------------------------------------------------
+#: Each domain's attribute type (``hub.state.entities``): the schema is made from it.
+STATE_ATTRIBUTES: Final[dict[Domain, type]] = {
+    Domain.PARTITION: PartitionAttributes,
+    Domain.ZONE: ZoneAttributes,
+    Domain.PANEL_ZONE: PanelZoneAttributes,
+    Domain.DEVICE: DeviceAttributes,
+    Domain.LINK: LinkAttributes,
+    Domain.CAMERA: CameraAttributes,
+    Domain.ESCALATION: EscalationAttributes,
+}
+
+#: JSON Schema of each annotation the attribute types use.
+_ANNOTATIONS: Final[dict[str, Any]] = {
+    "bool": {"type": "boolean"},
+    "bool | None": {"type": ["boolean", "null"]},
+    "str": {"type": "string"},
+    "str | None": _STRING_OR_NULL,
+    "int": {"type": "integer"},
+    "float": {"type": "number"},
+    "tuple[tuple[str, str], ...]": {
+        "type": "array",
+        "items": {
+            "type": "array",
+            "prefixItems": [{"type": "string"}, {"type": "string"}],
+            "minItems": 2,
+            "maxItems": 2,
+        },
+    },
+}
+
+
+def _attributes_schema(cls: type) -> dict[str, Any]:
+    fields = dataclasses.fields(cls)
+    return {
+        "type": "object",
+        "required": [f.name for f in fields],
+        "additionalProperties": False,
+        "properties": {f.name: _ANNOTATIONS[str(f.type)] for f in fields},
+    }
+
+
+def _state_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": (
+            "One entity's state, in Home Assistant's shape; the attributes depend on the "
+            "domain (docs/state.md). Times are the events' times; null for an entity "
+            "configured but never heard of (a camera is then `unknown`)."
+        ),
+        "required": [
+            "entity_id",
+            "domain",
+            "state",
+            "attributes",
+            "last_changed",
+            "last_updated",
+        ],
+        "additionalProperties": False,
+        "properties": {
+            "entity_id": {"type": "string", "pattern": "^[a-z_]+:.+$"},
+            "domain": {"type": "string", "enum": [d.value for d in Domain]},
+            "state": {"type": "string", "minLength": 1},
+            "attributes": {"type": "object"},
+            "last_changed": _DATETIME_OR_NULL,
+            "last_updated": _DATETIME_OR_NULL,
+        },
+        "oneOf": [
+            {
+                "properties": {
+                    "domain": {"const": domain.value},
+                    "attributes": _attributes_schema(cls),
+                }
+            }
+            for domain, cls in STATE_ATTRIBUTES.items()
+        ],
+        "examples": [
+            {
+                "entity_id": "partition:panel:1",
+                "domain": "partition",
+                "state": "armed_away",
+                "attributes": {
+                    "device": "panel",
+                    "partition": 1,
+                    "armed": True,
+                    "alarm": False,
+                    "ready": None,
+                    "ac_power": True,
+                    "battery_low": False,
+                },
+                "last_changed": "2025-02-14T19:30:02.120000+00:00",
+                "last_updated": "2025-02-14T19:30:02.120000+00:00",
+            }
+        ],
+    }
+
+
 def _schemas() -> dict[str, Any]:
     return {
+        "State": _state_schema(),
+        "StateList": {
+            "type": "object",
+            "required": ["entities"],
+            "additionalProperties": False,
+            "properties": {
+                "entities": {
+                    "type": "array",
+                    "description": "Every entity, sorted by entity id.",
+                    "items": {"$ref": f"{_REF}/schemas/State"},
+                }
+            },
+        },
         "Error": {
             "type": "object",
             "description": "Every 4xx and 5xx body. `error` is stable; `reason` is for people.",
@@ -262,6 +383,7 @@ def _json_ok(description: str, schema: str) -> dict[str, Any]:
 _ANY_TOKEN: Final[list[dict[str, list[str]]]] = [{"bearer": []}]
 _VIEWER: Final = [{"bearer": [REFERENT]}, {"bearer": [INSTALLER]}]
 _REFERENT_ONLY: Final = [{"bearer": [REFERENT]}]
+_INSTALLER_ONLY: Final = [{"bearer": [INSTALLER]}]
 _PUBLIC: Final[list[Any]] = []
 
 _ID_PARAM: Final = {
@@ -327,6 +449,24 @@ def _paths() -> dict[str, Any]:
         "429": _r("RateLimited"),
     }
     return {
+        "/api/v1/state": {
+            "get": {
+                "tags": ["state"],
+                "summary": "The shop's state now: every entity, sorted by id",
+                "description": (
+                    "Partitions, zones, panel zones, devices, links, cameras and escalations, "
+                    "each with a stable id (`partition:<device>:<n>`, `zone:<zone>`, "
+                    "`panel_zone:<device>:<n>`, `device:<id>`, `link:<device>`, "
+                    "`camera:<id>`, `escalation:<id>`). Restored from the journal when the "
+                    "hub starts. Installers only: it shows every zone of the shop."
+                ),
+                "security": _INSTALLER_ONLY,
+                "responses": {
+                    "200": _json_ok("The states.", "StateList"),
+                    **viewer_errors,
+                },
+            }
+        },
         "/api/v1/me": {
             "get": {
                 "tags": ["referent"],
@@ -541,6 +681,7 @@ def _document() -> dict[str, Any]:
         "tags": [
             {"name": "referent", "description": "The caller."},
             {"name": "escalations", "description": "Escalations and their actions."},
+            {"name": "state", "description": "The shop's state (installers)."},
             {"name": "page", "description": "The referent page."},
             {"name": "meta", "description": "This document, health and metrics."},
         ],

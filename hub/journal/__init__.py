@@ -11,7 +11,7 @@ and to lose nothing that was acknowledged. Its parts, each in a module of its ow
   the outbox records), and why a journal fails it (``JournalAnchor``,
   ``anchor_problem``);
 * ``reading``: rows and seals read back on read-only connections, while the hub writes
-  (``tail``, ``read_entries``, ``read_seals``);
+  (``tail``, ``read_entries``, ``read_seals``, ``iter_payloads``);
 * ``verify``: the whole chain checked, naming the first row found broken
   (``verify_journal``);
 * ``checkpoint``: the WAL copied back into the file off the write path
@@ -32,7 +32,14 @@ from hub.journal.checkpoint import WalCheckpointer
 from hub.journal.commands import journal_tail_main, journal_verify_main
 from hub.journal.errors import JournalError, JournalQuarantined, UnverifiedSignalsHeld
 from hub.journal.quarantine import open_or_quarantine, quarantine_file
-from hub.journal.reading import JournalEntry, JournalSeal, read_entries, read_seals, tail
+from hub.journal.reading import (
+    JournalEntry,
+    JournalSeal,
+    iter_payloads,
+    read_entries,
+    read_seals,
+    tail,
+)
 from hub.journal.rowtimes import _RowTimes as _RowTimes
 from hub.journal.store import SEAL_HORIZON, Journal
 from hub.journal.verify import VerifyResult, verify_journal
@@ -54,6 +61,7 @@ __all__ = [
     "anchor_problem",
     "canonical_payload",
     "chain_hash",
+    "iter_payloads",
     "journal_tail_main",
     "journal_verify_main",
     "open_or_quarantine",

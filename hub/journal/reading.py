@@ -228,6 +228,30 @@ def read_entries(
     return [_entry(r) for r in rows]
 
 
+def iter_payloads(
+    path: Path, first: int = 1, last: int | None = None
+) -> Iterator[tuple[int, str, str]]:
+    """Rows with ``first <= seq <= last`` (``last`` None: to the end) as ``(seq, type,
+    payload)``, oldest first, read lazily inside one read transaction (a consistent
+    snapshot, however long the journal): what a reader that rebuilds state from the
+    journal needs, without the hashes.
+
+    Raises:
+        JournalError: the file is missing, unreadable or not a journal.
+    """
+    with _reading(path) as conn:
+        try:
+            cursor = conn.execute(
+                "SELECT seq, type, payload FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq",
+                (first, (1 << 62) if last is None else last),
+            )
+            while rows := cursor.fetchmany(1000):
+                for seq, type_, payload in rows:
+                    yield int(seq), str(type_), str(payload)
+        except sqlite3.Error as exc:
+            raise _sqlite_error(path, "cannot read", exc) from exc
+
+
 def read_seals(path: Path) -> list[JournalSeal]:
     """Every seal of the journal, oldest first (none for a journal never sealed).
 

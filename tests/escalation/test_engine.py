@@ -4,6 +4,7 @@ a real bus; a manual clock where a test must stand on a given day."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -604,3 +605,42 @@ async def test_a_slow_listener_loses_the_oldest_changes_only(
         got = [await anext(stream), await anext(stream)]
         await stream.aclose()
     assert [c.escalation.zone for c in got] == ["vitrine", "coffre"]
+
+
+# -- the hub's state registry ------------------------------------------------------------------
+
+
+async def test_the_shared_registry_judges_a_burglary_as_of_its_time(
+    tmp_path: Path, receivers: dict[str, Receiver]
+) -> None:
+    """As in the hub: the registry observes the bus, so it may already hold a disarm
+    published right after the burglary when the engine judges the burglary."""
+    from hub.state import StateRegistry
+
+    config = config_for(tmp_path, receivers)
+    installer = who(config, "installer")
+    bus = EventBus()
+    state = StateRegistry()
+    stop = bus.observe(state.apply)
+    try:
+        async with engine(config, bus, state=state) as running:
+            burglary = alarm(AlarmKind.BURGLARY, zone="vitrine")
+            second = timedelta(seconds=1)
+            bus.publish(
+                PanelState(time=burglary.time - second, device="centrale", state="armed_away")
+            )
+            bus.publish(burglary)
+            bus.publish(
+                PanelState(time=burglary.time + second, device="centrale", state="disarmed")
+            )
+            await bus.drain()
+            late = alarm(AlarmKind.BURGLARY, zone="coffre")  # after the disarm, by its time
+            bus.publish(dataclasses.replace(late, time=burglary.time + 2 * second))
+            await bus.drain()
+            found = [(e.kind, e.zone) for e in running.list(installer)]
+            esc = running.list(installer)[0]
+            assert state.get(f"escalation:{esc.id}") is not None
+    finally:
+        stop()
+        await bus.close()
+    assert found == [("burglary", "vitrine")]

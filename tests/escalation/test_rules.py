@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from hub.escalation.model import Priority
-from hub.escalation.rules import BUILTIN_RULES, Match, PanelTracker, Rule, match_event
+from hub.escalation.rules import BUILTIN_RULES, Match, Rule, match_event
 from hub.events import (
     AlarmKind,
     AlarmSignal,
@@ -18,6 +18,7 @@ from hub.events import (
     LinkRestored,
     PanelState,
 )
+from hub.state import StateRegistry
 
 K = AlarmKind
 
@@ -27,7 +28,7 @@ class Context:
     """A rule context whose answers the test sets."""
 
     burglary_when_armed: bool = True
-    panel: PanelTracker = field(default_factory=PanelTracker)
+    panel: StateRegistry = field(default_factory=StateRegistry)
     holdup_devices: frozenset[str] = frozenset({"bridge"})
 
     def armed(self, device: str, partition: int | None) -> bool | None:
@@ -46,7 +47,7 @@ def signal(kind: AlarmKind, restore: bool = False, **kw: object) -> AlarmSignal:
 def armed_context(state: str | None) -> Context:
     ctx = Context()
     if state is not None:
-        ctx.panel.update(PanelState(device="panel", state=state))
+        ctx.panel.apply(PanelState(device="panel", state=state))
     return ctx
 
 
@@ -125,22 +126,6 @@ def test_match_carries_device_and_zone_and_silence() -> None:
     assert match.preserves_scene
     assert not Match("panic", Priority.LIFE_SAFETY, "x").preserves_scene
     assert not Match("tamper", Priority.TECHNICAL, "x").silent
-
-
-def test_openings_and_closings_track_the_armed_state() -> None:
-    panel = PanelTracker()
-    assert panel.armed("panel", 1) is None
-    panel.update(signal(K.CLOSING, partition=1))
-    assert panel.armed("panel", 1) is True
-    assert panel.armed("panel", 2) is None
-    assert panel.armed("panel", None) is True
-    panel.update(signal(K.OPENING, partition=1))
-    assert panel.armed("panel", 1) is False
-    panel.update(PanelState(device="panel", partition=2, state="armed_home"))
-    assert panel.armed("panel", None) is True  # any partition armed
-    panel.update(signal(K.OPENING))  # the whole panel
-    assert panel.armed("panel", 2) is False
-    assert panel.armed("other", None) is None
 
 
 def test_a_broken_rule_is_reported_and_skipped() -> None:

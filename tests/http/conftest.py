@@ -30,6 +30,7 @@ from hub.events import AlarmKind, AlarmSignal
 from hub.http import HttpSettings, Readiness, create_app, openapi_document, serve
 from hub.http.app import METRICS
 from hub.http.tokens import hash_token, new_token
+from hub.state import StateRegistry
 from tests.http.openapi_check import OpenApiChecker
 from tests.http.sse_client import SseReader
 
@@ -186,6 +187,7 @@ class Shop:
     bus: EventBus
     people: People
     webhooks: WebhookReceiver
+    state: StateRegistry = field(default_factory=StateRegistry)
     used_zones: set[str] = field(default_factory=set)
 
     @property
@@ -244,8 +246,15 @@ async def shop(
         for key, c in people.contacts.items()
     ]
     people.contacts = dict(zip(people.contacts, contacts, strict=True))
-    async with EscalationEngine(shop_config(tmp_path, contacts), bus, clock=engine_clock) as engine:
-        yield Shop(engine, bus, people, webhooks)
+    config = shop_config(tmp_path, contacts)
+    # The hub's state registry, fed as the hub feeds it: observing the bus.
+    state = StateRegistry(cameras=[c.id for c in config.cameras])
+    stop_observing = bus.observe(state.apply)
+    try:
+        async with EscalationEngine(config, bus, clock=engine_clock, state=state) as engine:
+            yield Shop(engine, bus, people, webhooks, state)
+    finally:
+        stop_observing()
 
 
 # -- the app on a loopback socket ------------------------------------------------------
@@ -291,7 +300,9 @@ def app(
     checker: OpenApiChecker,
     readiness: list[Readiness],
 ) -> web.Application:
-    application = create_app(shop.service, settings, clock=clock, readiness=lambda: readiness[-1])
+    application = create_app(
+        shop.service, settings, clock=clock, readiness=lambda: readiness[-1], state=shop.state
+    )
     checker.attach(application)
     return application
 

@@ -140,6 +140,10 @@ async def test_every_documented_response_is_produced(
         ("POST", f"{E}/{released.id}/release-scene", {}, 200),
         ("POST", f"{E}/{resolved.id}/ack", {}, 409),
         ("POST", f"{E}/{panic.id}/release-scene", {}, 409),
+        ("GET", "/api/v1/state", {"who": "installer"}, 200),
+        ("GET", "/api/v1/state?x=1", {"who": "installer"}, 400),
+        ("GET", "/api/v1/state", {"who": None}, 401),
+        ("GET", "/api/v1/state", {"who": "referent"}, 403),
     ]
     for action in ("ack", "resolve", "release-scene"):
         path = f"{E}/{spare.id}/{action}"
@@ -172,6 +176,7 @@ async def test_every_documented_response_is_produced(
         await client.get("/api/v1/me", who=None, headers=wrong)
     for method, path in (
         ("GET", "/api/v1/me"),
+        ("GET", "/api/v1/state"),
         ("GET", E),
         ("GET", f"{E}/{spare.id}"),
         ("POST", f"{E}/{spare.id}/ack"),
@@ -214,7 +219,7 @@ async def test_the_documented_scopes_are_the_enforced_scopes(
             else:
                 assert status == 403, (method, template, who, status)
             checked += 1
-    assert checked == 7 * len(WHO)
+    assert checked == 8 * len(WHO)
     assert shop.service.get(shop.installer, escalation.id) == escalation
 
 
