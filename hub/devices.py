@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from hub.events import AlarmKind, AlarmSignal, Event
+from hub.messages import MessageSession
 from hub.schema import Schema
 from hub.typed_settings import settings_from, settings_schema
 
@@ -109,6 +110,8 @@ class DeviceContext:
         zone_map: the device's panel-zone mapping (applied by the hub to every
             ``AlarmSignal`` the device emits; devices need not use it).
         log: a logger named after the device.
+        messages: the hub's shared message session (the MQTT broker's), for message
+            devices; None while the shop has none.
     """
 
     device_id: str
@@ -116,6 +119,7 @@ class DeviceContext:
     emit: Callable[[Event], None]
     zone_map: ZoneMap = field(default_factory=ZoneMap)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("ecrin.device"))
+    messages: MessageSession | None = None
 
     def settings_as(self, settings_type: type[S]) -> S:
         """The settings as an instance of the device type's settings dataclass.

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from hub.devices import Device, DeviceContext, DeviceType, ZoneMap
 from hub.events import Event
+from hub.messages import MessageSession
 from hub.schema import validate_settings
 from hub.transports.pty import PtyCable
 
@@ -31,6 +32,7 @@ def build_device(
     *,
     device_id: str = "centrale",
     zone_map: ZoneMap | None = None,
+    messages: MessageSession | None = None,
 ) -> Any:
     """Build a device as the hub does.
 
@@ -40,6 +42,8 @@ def build_device(
         emit: where its events go (``EventRecorder.emit``).
         device_id: the id put on its events.
         zone_map: its panel-zone mapping (none by default).
+        messages: the message session a message device is given (a ``MemorySession``,
+            or the broker fixture's).
 
     Raises:
         ValueError: the settings are refused, one ``settings.KEY: reason`` per line, as
@@ -54,6 +58,7 @@ def build_device(
         emit=emit,
         zone_map=zone_map or ZoneMap(),
         log=logging.getLogger(f"ecrin.device.{device_id}"),
+        messages=messages,
     )
     device = device_type.factory(ctx)
     if not isinstance(device, Device):

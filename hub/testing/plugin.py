@@ -29,6 +29,7 @@ from typing import Any
 import pytest
 
 from hub.devices import DeviceType, ZoneMap
+from hub.messages import MemorySession, MessageSession
 from hub.plugins import PluginManager
 from hub.testing.devices import build_device as _build_device
 from hub.testing.devices import running as _running
@@ -39,13 +40,15 @@ __all__ = [
     "BuildDevice",
     "build_device",
     "ecrin_plugins",
+    "message_session",
     "plugin_manager",
     "pty_cable",
     "recorder",
     "running",
 ]
 
-#: The ``build_device`` fixture: ``(type, settings, device_id=..., zone_map=...)``.
+#: The ``build_device`` fixture: ``(type, settings, device_id=..., zone_map=...,
+#: messages=...)``.
 BuildDevice = Callable[..., Any]
 
 
@@ -94,7 +97,8 @@ def build_device(plugin_manager: PluginManager, recorder: EventRecorder) -> Buil
 
     Call it with a type name registered by the plugins under test (or a
     ``DeviceType``), the settings as a shop file gives them, and optionally
-    ``device_id`` (default ``"centrale"``) and ``zone_map``. Refused settings raise
+    ``device_id`` (default ``"centrale"``), ``zone_map`` and ``messages`` (the session
+    a message device subscribes on: the ``message_session`` fixture). Refused settings raise
     ``ValueError`` with the loader's reasons.
     """
     catalogue: dict[str, DeviceType] | None = None
@@ -105,6 +109,7 @@ def build_device(plugin_manager: PluginManager, recorder: EventRecorder) -> Buil
         device_id: str = "centrale",
         *,
         zone_map: ZoneMap | None = None,
+        messages: MessageSession | None = None,
     ) -> Any:
         nonlocal catalogue
         if isinstance(device_type, str):
@@ -115,10 +120,23 @@ def build_device(plugin_manager: PluginManager, recorder: EventRecorder) -> Buil
                 raise LookupError(f"unknown device type {device_type!r} (known: {known})")
             device_type = catalogue[device_type]
         return _build_device(
-            device_type, settings or {}, recorder.emit, device_id=device_id, zone_map=zone_map
+            device_type,
+            settings or {},
+            recorder.emit,
+            device_id=device_id,
+            zone_map=zone_map,
+            messages=messages,
         )
 
     return build
+
+
+@pytest.fixture
+def message_session() -> MemorySession:
+    """An in-memory message session, as the hub's broker session behaves: it keeps
+    retained messages and delivers them on subscription; ``published`` holds what was
+    published. (A fixture with a real broker comes with the MQTT transport.)"""
+    return MemorySession()
 
 
 @pytest.fixture
