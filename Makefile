@@ -3,7 +3,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint typecheck unit package dates bench clean
+.PHONY: setup demo test lint typecheck unit package dates example bench clean
 
 setup:
 	@scripts/bootstrap.sh
@@ -11,11 +11,11 @@ setup:
 demo: setup
 	$(BIN)/ecrin demo
 
-test: setup lint typecheck package dates unit
+test: setup lint typecheck package dates example unit
 
 lint: setup
-	$(BIN)/ruff check hub plugins tests bench
-	$(BIN)/ruff format --check hub plugins tests bench
+	$(BIN)/ruff check hub plugins tests bench examples
+	$(BIN)/ruff format --check hub plugins tests bench examples
 
 typecheck: setup
 	$(BIN)/mypy
@@ -30,6 +30,10 @@ package: setup
 # The date-sensitive tests with the machine's clock on chosen days (scripts/test-dates.sh).
 dates: setup
 	PYTHON=$(BIN)/python scripts/test-dates.sh
+
+# The example plugin installed from outside the tree, with its tests (scripts/test-example.sh).
+example: setup
+	PYTHON=$(BIN)/python scripts/test-example.sh
 
 bench: setup
 	$(BIN)/python -m bench

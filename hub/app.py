@@ -37,6 +37,7 @@ from hub.events import AlarmSignal, Event, HubStarted, HubStopping
 from hub.hookspecs import HubInfo
 from hub.http import HttpSettings, Readiness, create_app, serve
 from hub.journal import Journal, JournalAnchor, JournalError, open_or_quarantine
+from hub.messages import MessageSession
 from hub.plugins import PluginManager
 from hub.recorder import Recorder
 from hub.state import StateRegistry, restore_from_journal
@@ -65,6 +66,8 @@ class Hub:
         http_port: overrides the configuration's HTTP port (0 picks a free one).
         clock: the escalation engine's wall clock (deadlines, retries, high-stock
             periods); None is the machine's. Tests pass one standing on a chosen date.
+        messages: the message session handed to every device (``DeviceContext.messages``);
+            None until the shop has a broker. Tests pass a ``MemorySession``.
     """
 
     def __init__(
@@ -78,6 +81,7 @@ class Hub:
         serve_http: bool = True,
         http_port: int | None = None,
         clock: Clock | None = None,
+        messages: MessageSession | None = None,
     ) -> None:
         self.config = config
         self.plugins = plugins
@@ -101,6 +105,7 @@ class Hub:
         self._serve_http = serve_http
         self._http_port = http_port
         self._clock = clock
+        self.messages = messages
         self.http_url: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stack = AsyncExitStack()
@@ -284,6 +289,7 @@ class Hub:
                 emit=self._emitter_for(zone_map),
                 zone_map=zone_map,
                 log=logging.getLogger(f"ecrin.device.{device_id}"),
+                messages=self.messages,
             )
             factory = device_type.factory
 

@@ -4,6 +4,10 @@ Each sub-command is a thin shell around a function that takes its streams as arg
 so the tests run the real code paths without spawning processes (and a few spawn the
 real console script too). Exit codes: 0 success, 1 the input is invalid (a config, a
 journal), 2 the command could not run (missing file, bad usage).
+
+The core commands are here; plugins add theirs through the ``register_commands`` hook
+(``ecrin decode`` from the panels plugin, ``ecrin demo`` from the sim plugin), and
+this module imports no plugin.
 """
 
 from __future__ import annotations
@@ -14,14 +18,13 @@ import dataclasses
 import json
 import logging
 import re
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Final, TextIO
 
 from hub.app import Hub
+from hub.commands import Command, CommandContext
 from hub.config import Config, ConfigError, ConfigSection, disabled_plugins, load_config
 from hub.descriptors import raise_open_files_limit
 from hub.devices import DeviceType
@@ -39,9 +42,9 @@ EXIT_OK: Final = 0
 EXIT_INVALID: Final = 1
 EXIT_CANNOT_RUN: Final = 2
 
-#: The demo shop's configuration: package data of the simulation plugin, so that an
-#: installed hub runs the demo (``config/demo.yaml`` of the source tree links to it).
-DEMO_CONFIG = Path(__file__).resolve().parent.parent / "plugins" / "sim" / "demo.yaml"
+#: The core's own sub-commands: a plugin cannot register one of these names.
+CORE_COMMANDS: Final = frozenset({"run", "check-config", "plugins", "status", "journal", "token"})
+
 DEFAULT_JOURNAL = Path("ecrin-journal.db")
 
 
@@ -127,13 +130,8 @@ def config_for_run(
     return config
 
 
-#: The demo configuration's referent token (its hash is in config/demo.yaml). Demo only:
-#: a real shop's tokens come from `ecrin token new`.
-DEMO_TOKEN = "ecrin_demo_token_for_the_demo_shop_only"
-
-
 async def print_escalations(hub: Hub, out: TextIO) -> None:
-    """Print the escalation engine's changes, as an installer sees them (demo)."""
+    """Print the escalation engine's changes, as an installer sees them (``live``)."""
     engine = hub.escalation
     assert engine is not None
     viewer = next((c for c in engine.contacts() if "installer" in c.scopes), None)
@@ -154,9 +152,10 @@ async def _run_hub(
     config_path: Path,
     duration: float | None,
     journal: Path | None,
-    demo: bool,
+    live: bool,
     out: TextIO,
     err: TextIO,
+    page_note: str = "",
 ) -> int:
     from hub.console import EventPrinter
 
@@ -169,13 +168,13 @@ async def _run_hub(
     redactor.update(config.secret_values)
     from hub.escalation.scene import SceneLocked
 
-    hub = Hub(config, manager, catalogue, journal_path=journal, http_port=0 if demo else None)
+    hub = Hub(config, manager, catalogue, journal_path=journal, http_port=0 if live else None)
     try:
         with hub.stop_on_signals():
             notify(f"STATUS=starting: journal {hub.journal_path}, engine, devices")
             async with hub:
                 watchers: list[asyncio.Task[None]] = []
-                if demo:
+                if live:
                     printer = EventPrinter(out)
                     hub.bus.subscribe(printer.event_type, printer.handle, name="console")
                     if hub.escalation is not None:
@@ -190,8 +189,9 @@ async def _run_hub(
                 if not hub.stop_requested:  # else a signal came during start-up: stop now
                     notify("READY=1", f"STATUS={status}")
                     out.write(f"Écrin running for {config.site.name}: {status}. Ctrl-C to stop.\n")
-                    if demo and hub.http_url:
-                        out.write(f"Referent page: {hub.http_url}/ (demo token: {DEMO_TOKEN})\n")
+                    if live and hub.http_url:
+                        note = f" ({page_note})" if page_note else ""
+                        out.write(f"Referent page: {hub.http_url}/{note}\n")
                     out.flush()
                 reason = await hub.run_until_signal(duration)
                 notify("STOPPING=1", f"STATUS=stopping: {reason}")
@@ -217,70 +217,27 @@ def cmd_run(
     return asyncio.run(_run_hub(redactor, config_path, duration, None, False, out, err))
 
 
-def cmd_demo(
-    redactor: RedactingFilter,
-    config_path: Path,
-    duration: float | None,
-    keep: Path | None,
-    out: TextIO,
-    err: TextIO,
-) -> int:
-    """Run the demo shop with simulated devices and print events live.
+def command_context(redactor: RedactingFilter, out: TextIO, err: TextIO) -> CommandContext:
+    """What a plugin's command gets: its streams, and ``ecrin run``'s own way to run
+    the hub (``live``: events printed as they come, the HTTP API on a free port)."""
 
-    The configuration is copied into a directory of its own first: a temporary one,
-    removed at exit, so that a demo never resumes yesterday's escalations; or ``keep``,
-    kept afterwards, so that the journal can be verified and read once the demo is over
-    (run again on the same directory, the demo goes on with the same journal).
-    """
-    if keep is not None:
-        try:
-            keep.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            err.write(f"ecrin demo: cannot use {keep}: {exc.strerror or exc}\n")
-            return EXIT_CANNOT_RUN
-        return _demo_in(redactor, config_path, duration, keep, True, out, err)
-    with tempfile.TemporaryDirectory(prefix="ecrin-demo-") as tmp:
-        return _demo_in(redactor, config_path, duration, Path(tmp), False, out, err)
+    def run_hub(
+        config: Path,
+        *,
+        duration: float | None = None,
+        live: bool = False,
+        page_note: str = "",
+    ) -> Awaitable[int]:
+        return _run_hub(redactor, config, duration, None, live, out, err, page_note)
+
+    return CommandContext(out=out, err=err, stdin=sys.stdin.buffer, run_hub=run_hub)
 
 
-def _demo_in(
-    redactor: RedactingFilter,
-    config_path: Path,
-    duration: float | None,
-    directory: Path,
-    kept: bool,
-    out: TextIO,
-    err: TextIO,
-) -> int:
-    copy = directory / config_path.name
-    try:
-        text = config_path.read_text(encoding="utf-8")
-        secrets = config_path.parent / "secrets.yaml"
-        if secrets.exists():
-            shutil.copyfile(secrets, directory / "secrets.yaml")
-    except OSError as exc:
-        err.write(f"ecrin demo: cannot read {config_path}: {exc.strerror or exc}\n")
-        return EXIT_CANNOT_RUN
-    if kept:
-        out.write(f"Demo files in {directory} (kept after the demo).\n")
-    else:
-        out.write(
-            f"Demo files in {directory}, removed when the demo stops"
-            " (ecrin demo --keep DIR keeps them).\n"
-        )
-
-    async def demo() -> int:
-        from hub.demo import DEMO_PORT_PLACEHOLDER, demo_panel
-
-        async with demo_panel(directory) as port:
-            copy.write_text(text.replace(DEMO_PORT_PLACEHOLDER, port), encoding="utf-8")
-            return await _run_hub(redactor, copy, duration, None, True, out, err)
-
-    code = asyncio.run(demo())
-    if kept:
-        journal = directory / "ecrin-journal.db"
-        out.write(f"Check the demo's journal: ecrin journal verify --db {journal}\n")
-    return code
+def plugin_commands() -> dict[str, Command]:
+    """The commands plugins add; a plugin whose registration fails is logged in one
+    line (``plugin NAME: register_commands failed: ...``) and the other commands
+    still work."""
+    return PluginManager.from_environment().commands(reserved=CORE_COMMANDS)
 
 
 # -- ecrin status (hub.state) -------------------------------------------------------------
@@ -308,29 +265,26 @@ def cmd_status(config_path: Path, as_json: bool, out: TextIO, err: TextIO) -> in
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (exposed for the docs and the tests)."""
+def _logging_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log-level", default="warning", help="debug, info, warning, error")
+    parser.add_argument("--log-format", default="text", choices=["text", "json"])
+
+
+def build_parser(commands: Mapping[str, Command] | None = None) -> argparse.ArgumentParser:
+    """The argument parser (exposed for the docs and the tests).
+
+    Args:
+        commands: the plugins' commands, added after the core's (none when None).
+    """
     parser = argparse.ArgumentParser(
         prog="ecrin", description="Security hub for jewellery and watch shops."
     )
-    parser.add_argument("--log-level", default="warning", help="debug, info, warning, error")
-    parser.add_argument("--log-format", default="text", choices=["text", "json"])
+    _logging_arguments(parser)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("run", help="run the hub on a configuration file")
     p.add_argument("-c", "--config", type=Path, required=True)
     p.add_argument("--duration", type=float, default=None, help="stop after N seconds")
-
-    p = sub.add_parser("demo", help="run a demo shop with simulated devices")
-    p.add_argument("-c", "--config", type=Path, default=DEMO_CONFIG)
-    p.add_argument("--duration", type=float, default=None, help="stop after N seconds")
-    p.add_argument(
-        "--keep",
-        type=Path,
-        metavar="DIR",
-        help="keep the demo's configuration, journal and outbox in DIR (default: a"
-        " temporary directory removed at exit)",
-    )
 
     p = sub.add_parser("check-config", help="validate a configuration file")
     p.add_argument("file", type=Path)
@@ -361,16 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = tsub.add_parser("new", help="print a new bearer token and its token_sha256 line")
     p.add_argument("contact", help="the contact id it is for")
 
-    from plugins.panels.decode_cli import PROTOCOLS
-
-    p = sub.add_parser(
-        "decode",
-        help="decode raw panel bytes into events (JSON lines)",
-        description="Decode a capture of what a panel sent, with the hub's own decoders:"
-        " one JSON event per line on stdout, one line per skipped frame on stderr.",
-    )
-    p.add_argument("protocol", help=f"one of: {', '.join(PROTOCOLS)}")
-    p.add_argument("file", nargs="?", type=Path, help="the capture (default: stdin)")
+    for name, command in sorted((commands or {}).items()):
+        p = sub.add_parser(name, help=command.help, description=command.description or command.help)
+        if command.add_arguments is not None:
+            command.add_arguments(p)
     return parser
 
 
@@ -380,16 +328,22 @@ def main(
     """Entry point of the ``ecrin`` console script."""
     out = out or sys.stdout
     err = err or sys.stderr
-    args = build_parser().parse_args(argv)
-    redactor = configure_logging(level=args.log_level, fmt=args.log_format, stream=err)
+    # Logging first, so that a plugin failing while it loads or registers its
+    # commands is reported as the user asked (level, format, stream).
+    early = argparse.ArgumentParser(add_help=False)
+    _logging_arguments(early)
+    logging_args, _ = early.parse_known_args(argv)
+    redactor = configure_logging(
+        level=logging_args.log_level, fmt=logging_args.log_format, stream=err
+    )
+    commands = plugin_commands()
+    args = build_parser(commands).parse_args(argv)
     if args.command == "plugins":
         return cmd_plugins(out)
     if args.command == "check-config":
         return cmd_check_config(args.file, out, err)
     if args.command == "run":
         return cmd_run(redactor, args.config, args.duration, out, err)
-    if args.command == "demo":
-        return cmd_demo(redactor, args.config, args.duration, args.keep, out, err)
     if args.command == "status":
         return cmd_status(args.config, args.json, out, err)
     if args.command == "journal":
@@ -402,17 +356,9 @@ def main(
         from hub.http import token_new_main
 
         return token_new_main(args.contact, out)
-    if args.command == "decode":
-        from plugins.panels.decode_cli import decode_main
-
-        if args.file is None:
-            return decode_main(args.protocol, sys.stdin.buffer, out, err)
-        try:
-            with args.file.open("rb") as stream:
-                return decode_main(args.protocol, stream, out, err)
-        except OSError as exc:
-            err.write(f"ecrin decode: cannot read {args.file}: {exc.strerror or exc}\n")
-            return 2
+    command = commands.get(args.command)
+    if command is not None:
+        return command.run(args, command_context(redactor, out, err))
     raise AssertionError(args.command)  # argparse guarantees a known command
 
 

@@ -18,10 +18,12 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from hub.events import AlarmKind, AlarmSignal, Event
+from hub.messages import MessageSession
 from hub.schema import Schema
+from hub.typed_settings import settings_from, settings_schema
 
 __all__ = [
     "Device",
@@ -31,6 +33,8 @@ __all__ = [
     "PanelZone",
     "ZoneMap",
 ]
+
+S = TypeVar("S")
 
 
 @runtime_checkable
@@ -106,6 +110,8 @@ class DeviceContext:
         zone_map: the device's panel-zone mapping (applied by the hub to every
             ``AlarmSignal`` the device emits; devices need not use it).
         log: a logger named after the device.
+        messages: the hub's shared message session (the MQTT broker's), for message
+            devices; None while the shop has none.
     """
 
     device_id: str
@@ -113,6 +119,19 @@ class DeviceContext:
     emit: Callable[[Event], None]
     zone_map: ZoneMap = field(default_factory=ZoneMap)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("ecrin.device"))
+    messages: MessageSession | None = None
+
+    def settings_as(self, settings_type: type[S]) -> S:
+        """The settings as an instance of the device type's settings dataclass.
+
+        Args:
+            settings_type: the dataclass the device type declared (``DeviceType.settings``).
+
+        Raises:
+            TypeError: the settings hold a key the dataclass does not know, or lack a
+                required one (only a context built by hand can).
+        """
+        return settings_from(settings_type, self.settings)
 
 
 DeviceFactory = Callable[[DeviceContext], Device]
@@ -125,10 +144,12 @@ class DeviceType:
     Attributes:
         name: the ``type`` the configuration uses, e.g. ``"dsc-it100"``.
         factory: builds a device from its context.
-        schema: the device's settings.
+        schema: the device's settings; derived from ``settings`` when that is given.
         description: one line for ``ecrin plugins`` and the docs.
         category: ``panel``, ``camera``, ``bridge`` or ``other``: cameras are
             configured under ``cameras:``, everything else under ``devices:``.
+        settings: the settings dataclass (see ``hub.typed_settings``): the schema is
+            derived from it, and the device reads ``ctx.settings_as(settings)``.
     """
 
     name: str
@@ -136,3 +157,11 @@ class DeviceType:
     schema: Schema = field(default_factory=dict)
     description: str = ""
     category: str = "panel"
+    settings: type[Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.settings is None:
+            return
+        if self.schema:
+            raise TypeError(f"device type {self.name!r}: give a schema or settings, not both")
+        object.__setattr__(self, "schema", settings_schema(self.settings))

@@ -19,6 +19,7 @@ from datetime import datetime
 
 import pluggy
 
+from hub.commands import Command
 from hub.config.contributed import ConfigSection
 from hub.devices import DeviceType
 from hub.rules import Rule
@@ -152,4 +153,24 @@ def register_config_sections(register: Callable[[ConfigSection], None]) -> None:
     Returns:
         Nothing; the return value is ignored. The section's value is read back with
         ``Config.section(key, kind)``.
+    """
+
+
+@hookspec
+def register_commands(register: Callable[[Command], None]) -> None:
+    """Add sub-commands to the ``ecrin`` command line (as datasette's ``register_commands``).
+
+    Called once each time ``ecrin`` starts, before the command line is parsed, so that
+    ``ecrin --help`` lists the plugins' commands. The core command line imports no
+    plugin: ``ecrin decode`` comes from the panels plugin and ``ecrin demo`` from the
+    sim plugin this way. A plugin whose hook raises, or whose command clashes with
+    another, is reported on stderr and the other commands still work.
+
+    Args:
+        register: call it once per ``hub.commands.Command`` (a name, a help line, a
+            function adding its arguments to an argparse parser, and the function
+            that runs it with the parsed arguments and a ``CommandContext``).
+
+    Returns:
+        Nothing; the return value is ignored.
     """

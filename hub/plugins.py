@@ -32,6 +32,7 @@ from typing import Any, TextIO
 import pluggy
 
 from hub import hookspecs
+from hub.commands import Command
 from hub.config.contributed import ConfigSection
 from hub.config.loader import CORE_KEYS
 from hub.devices import DeviceType
@@ -357,3 +358,51 @@ class PluginManager:
         """Ask the camera plugins to keep a window of recordings; a failing plugin is
         logged, the others are still asked."""
         self._notify("keep_recordings", camera=camera, start=start, end=end, incident=incident)
+
+    # -- commands (register_commands) --------------------------------------------------
+    def commands(self, reserved: Iterable[str] = ()) -> dict[str, Command]:
+        """The sub-commands plugins add to ``ecrin``, by name.
+
+        Args:
+            reserved: the core's own command names; a plugin cannot take one.
+
+        A plugin whose hook raises, or a name already taken, is reported against the
+        plugin (``errors``) and the other plugins' commands still count.
+        """
+        taken = frozenset(reserved)
+        commands: dict[str, Command] = {}
+        owners: dict[str, str] = {}
+        for plugin_name, function in self._per_plugin("register_commands"):
+            mine: dict[str, Command] = {}
+
+            def register(
+                command: Command, _plugin: str = plugin_name, _mine: dict[str, Command] = mine
+            ) -> None:
+                if not isinstance(command, Command):
+                    raise TypeError(f"expected a Command, got {type(command).__name__}")
+                if command.name in taken:
+                    raise ValueError(f"command {command.name!r} is a built-in command")
+                if command.name in commands or command.name in _mine:
+                    owner = owners.get(command.name, _plugin)
+                    raise ValueError(
+                        f"command {command.name!r} is already registered by plugin {owner}"
+                    )
+                _mine[command.name] = command
+
+            try:
+                function(register=register)
+            except Exception as exc:
+                self._error(plugin_name, f"register_commands failed: {exc}")
+                continue
+            for name, command in mine.items():
+                commands[name] = command
+                owners[name] = plugin_name
+        return commands
+
+    def check_pending(self) -> None:
+        """Fail on a hook implementation that matches no hookspec (a misspelled hook).
+
+        Raises:
+            pluggy.PluginValidationError: naming the plugin and the unknown hook.
+        """
+        self._pm.check_pending()

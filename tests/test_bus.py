@@ -21,7 +21,7 @@ from hub.events import (
     PanelState,
     event_from_dict,
 )
-from tests.conftest import EventRecorder
+from hub.testing import EventRecorder
 
 
 def signal(kind: AlarmKind = AlarmKind.BURGLARY, n: int = 0, **kw: object) -> AlarmSignal:

@@ -30,7 +30,7 @@ from hub.hookspecs import hookimpl
 from hub.journal import JournalQuarantined, tail, verify_journal
 from hub.plugins import PluginManager
 from hub.supervisor import Backoff
-from tests.conftest import EventRecorder
+from hub.testing import EventRecorder
 
 SHOP = """\
 site:

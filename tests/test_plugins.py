@@ -31,7 +31,14 @@ def plugin_site(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.delenv("ECRIN_TRACE_PLUGINS", raising=False)
     importlib.invalidate_caches()
     yield SITE
-    for name in ("ecrin_goodplug", "ecrin_guardplug", "ecrin_clashplug", "ecrin_brokenplug"):
+    for name in (
+        "ecrin_goodplug",
+        "ecrin_guardplug",
+        "ecrin_clashplug",
+        "ecrin_brokenplug",
+        "ecrin_cmdplug",
+        "ecrin_badcmdplug",
+    ):
         sys.modules.pop(name, None)
 
 

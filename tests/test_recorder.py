@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +14,8 @@ from hub.bus import EventBus
 from hub.events import AlarmKind, AlarmSignal, CameraMotion, Event
 from hub.journal import Journal, canonical_payload, read_entries, verify_journal
 from hub.recorder import Recorder
-from tests.conftest import EventRecorder, write_lock
+from hub.testing import EventRecorder, wait_until
+from tests.conftest import write_lock
 
 T0 = datetime(2025, 2, 14, 16, 0, tzinfo=UTC)
 
@@ -33,12 +34,6 @@ def holdup(i: int) -> AlarmSignal:
 
 def journaled(path: Path) -> list[Event]:
     return [entry.event() for entry in read_entries(path)]
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.005)
 
 
 @pytest.fixture

@@ -18,11 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hub.config import ConfigSection
 from hub.escalation.config import CONFIG_SECTIONS
 from hub.escalation.rules import BUILTIN_RULES
-from hub.hookspecs import hookimpl
-from hub.rules import Rule
+from hub.sdk import ConfigSection, Rule, hookimpl
 
 __all__ = ["ECRIN_ESSENTIAL", "register_config_sections", "register_escalation_rules"]
 

@@ -23,9 +23,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hub.events import AlarmKind, AlarmSignal, Event
+from hub.sdk import AlarmKind, AlarmSignal, Event, Line, LineDecoder
 from plugins.panels.contact_id import cid_signal
-from plugins.panels.framing import Line, LineDecoder
 from plugins.panels.panel_events import ExpanderReport, KeypadState, RfReport
 
 __all__ = [
@@ -259,7 +258,7 @@ class Ad2Decoder(LineDecoder):
         self._override = report_code_override
         self._last: tuple[object, ...] | None = None
 
-    def _decode_line(self, line: Line) -> list[Event]:
+    def decode_line(self, line: Line) -> list[Event]:
         text = line.data.decode("latin-1")
         whole: Ad2Message | None = None
         error: Ad2Error | None = None
@@ -281,12 +280,12 @@ class Ad2Decoder(LineDecoder):
             if isinstance(msg, OtherMessage):
                 continue
             if not line.after_overflow:
-                self._reject(line.data[:start], "garbage before a message")
+                self.reject_frame(line.data[:start], "garbage before a message")
             return self._apply(msg, line.data[start:])
         if whole is not None:
             return self._apply(whole, line.data)
         if not line.after_overflow and error is not None:
-            self._reject(line.data, error.reason)
+            self.reject_frame(line.data, error.reason)
         return []
 
     def _apply(self, msg: Ad2Message, raw: bytes) -> list[Event]:
@@ -384,7 +383,7 @@ class Ad2Decoder(LineDecoder):
                 )
             ]
         if qualifier not in "136":
-            self._reject(raw, f"LRR Contact ID qualifier must be 1, 3 or 6, got {qualifier}")
+            self.reject_frame(raw, f"LRR Contact ID qualifier must be 1, 3 or 6, got {qualifier}")
             return []
         report = msg.report_code.lower()
         if self._override and report not in ("00", "ff") and report.isdigit():

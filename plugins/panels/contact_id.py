@@ -24,8 +24,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from hub.events import AlarmKind, AlarmSignal, Event
-from plugins.panels.framing import Line, LineDecoder
+from hub.sdk import AlarmKind, AlarmSignal, Event, Line, LineDecoder
 
 __all__ = [
     "CONTACT_ID_CODES",
@@ -518,7 +517,7 @@ class ContactIdLineDecoder(LineDecoder):
         super().__init__(device, max_line=max_line)
         self._find = LINE_FORMATS[line_format]
 
-    def _decode_line(self, line: Line) -> list[Event]:
+    def decode_line(self, line: Line) -> list[Event]:
         text = line.data.decode("latin-1")
         first_error: ContactIdError | None = None
         for candidate in self._find(text):
@@ -531,7 +530,7 @@ class ContactIdLineDecoder(LineDecoder):
         if line.after_overflow:
             return []
         if first_error is None:
-            self._reject(line.data, "no Contact ID message in line")
+            self.reject_frame(line.data, "no Contact ID message in line")
         else:
-            self._reject(line.data, first_error.reason, checksum=first_error.checksum)
+            self.reject_frame(line.data, first_error.reason, checksum=first_error.checksum)
         return []

@@ -7,25 +7,27 @@ not be decoded is reported on stderr, one line each with the reason, and decodin
 on with the next good frame. Offline means no clock: DC-09 timestamps are not checked
 against a window and no answers are built.
 
-Run as ``python -m plugins.panels.decode_cli PROTOCOL [FILE]`` until the ``ecrin``
-command wires it in.
+The panels plugin adds it to ``ecrin`` through the ``register_commands`` hook
+(``decode_command``); ``python -m plugins.panels.decode_cli PROTOCOL [FILE]`` runs it
+without the hub's command line.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from hub.decoding import Rejected
+from hub.sdk import Command, CommandContext, LineDecoder, Rejected
 from plugins.panels.ad2 import Ad2Decoder
 from plugins.panels.contact_id import ContactIdLineDecoder
 from plugins.panels.dsc_it100 import It100Decoder
-from plugins.panels.framing import LineDecoder
 from plugins.panels.sia_dc09 import Dc09StreamDecoder
 
-__all__ = ["DEVICE", "PROTOCOLS", "decode_main", "main"]
+__all__ = ["DEVICE", "PROTOCOLS", "decode_command", "decode_main", "main"]
 
 #: The device id put on events decoded offline.
 DEVICE = "decode"
@@ -121,6 +123,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         sys.stderr.write(f"cannot read {args[1]}: {exc.strerror or exc}\n")
         return 1
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("protocol", help=f"one of: {', '.join(PROTOCOLS)}")
+    parser.add_argument("file", nargs="?", type=Path, help="the capture (default: stdin)")
+
+
+def _run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    if args.file is None:
+        return decode_main(args.protocol, ctx.stdin, ctx.out, ctx.err)
+    try:
+        with args.file.open("rb") as stream:
+            return decode_main(args.protocol, stream, ctx.out, ctx.err)
+    except OSError as exc:
+        ctx.err.write(f"ecrin decode: cannot read {args.file}: {exc.strerror or exc}\n")
+        return 2
+
+
+def decode_command() -> Command:
+    """``ecrin decode PROTOCOL [FILE]``, for the ``register_commands`` hook."""
+    return Command(
+        name="decode",
+        help="decode raw panel bytes into events (JSON lines)",
+        description="Decode a capture of what a panel sent, with the hub's own decoders:"
+        " one JSON event per line on stdout, one line per skipped frame on stderr.",
+        add_arguments=_add_arguments,
+        run=_run,
+    )
 
 
 if __name__ == "__main__":

@@ -1,36 +1,37 @@
-"""Panel devices: a link, a decoder, and the supervision between them.
+"""Panel devices: each is a decoder and a ``hub.sdk.StreamDevice`` that names it.
 
-Every serial panel here is the same machine with a different decoder: the link's bytes
-go to the decoder, the decoder's events go to ``ctx.emit``, and what the decoder
-rejects is counted and, when it comes in a burst, reported once as a line-quality
-trouble. ``StreamPanel`` holds that machine; the protocol classes add only what their
-protocol needs (the IT-100's poll, the Contact ID line format). The SIA DC-09 receiver
-listens on TCP instead and answers each frame, so it has its own class.
-
-The link is opened in ``__aenter__`` so that a port that is not there at all is the
-hub's to report and retry; once open, the link is supervised inside ``run()``: a port
-that vanishes is ``LinkLost`` and is reopened here, with backoff, without the hub
-tearing the device down.
+Every serial panel here is the SDK's stream device with a different decoder (link →
+decoder → ``ctx.emit``, counted and supervised); the protocol classes add only what
+their protocol needs (the IT-100's poll, the Envisalink's login). The SIA DC-09
+receiver listens on TCP instead and answers each frame, so it has its own class.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, ClassVar
 
-from hub.decoding import Decoder
-from hub.devices import DeviceContext
-from hub.events import AlarmKind, AlarmSignal, Event
-from hub.transports.link import LinkDown, StreamLink
-from hub.transports.serial import SerialConfig, SerialLink
-from hub.transports.supervision import LineQuality, LinkHealth, StreamSupervisor
-from hub.transports.tcp import TcpLink, TcpServer
+from hub.sdk import (
+    LINE_QUALITY_CODE,
+    AlarmKind,
+    AlarmSignal,
+    Decoder,
+    DecoderCounters,
+    DeviceContext,
+    Event,
+    LineQuality,
+    LinkDown,
+    LinkHealth,
+    StreamCounters,
+    StreamDevice,
+    StreamLink,
+    TcpLink,
+    TcpServer,
+)
 from plugins.panels.ad2 import Ad2Decoder
 from plugins.panels.contact_id import ContactIdLineDecoder
 from plugins.panels.dsc_it100 import (
@@ -42,7 +43,15 @@ from plugins.panels.dsc_it100 import (
     parse_it100_frame,
 )
 from plugins.panels.panel_events import PanelReply
-from plugins.panels.sia_dc09 import DEFAULT_WINDOW, Dc09StreamDecoder, dc09_accepted_accounts
+from plugins.panels.settings import (
+    Ad2Settings,
+    ContactIdSettings,
+    Dc09Settings,
+    EnvisalinkSettings,
+    It100Options,
+    It100Settings,
+)
+from plugins.panels.sia_dc09 import Dc09StreamDecoder, dc09_accepted_accounts
 
 __all__ = [
     "LINE_QUALITY_CODE",
@@ -51,270 +60,22 @@ __all__ = [
     "EnvisalinkPanel",
     "It100Panel",
     "LoginRefused",
-    "PanelCounters",
     "SiaDc09Receiver",
-    "StreamPanel",
 ]
 
-#: The ``code`` of the trouble raised for a burst of bad frames.
-LINE_QUALITY_CODE = "line-quality"
 
-#: The first delay before reopening a lost link, in seconds (the cap is a setting).
-RECONNECT_INITIAL = 0.5
-
-
-def _float(settings: Mapping[str, Any], key: str, default: float) -> float:
-    value = settings.get(key, default)
-    return float(default if value is None else value)
-
-
-def _int(settings: Mapping[str, Any], key: str, default: int) -> int:
-    value = settings.get(key, default)
-    return int(default if value is None else value)
-
-
-@dataclass(frozen=True, slots=True)
-class PanelCounters:
-    """The counters a panel device exposes (metrics, ``ecrin status``).
-
-    Attributes:
-        frames: frames (lines) the decoder completed.
-        events: events it produced.
-        rejected: frames it rejected (garbage, bad checksum, unknown).
-        bad_checksum: rejected for a bad checksum alone.
-        noise: runs of bytes that could not be framed (line noise, a wrong baud rate).
-        reconnects: times the link was reopened after it went away.
-        line_quality_troubles: bursts of bad frames reported.
-    """
-
-    frames: int = 0
-    events: int = 0
-    rejected: int = 0
-    bad_checksum: int = 0
-    noise: int = 0
-    reconnects: int = 0
-    line_quality_troubles: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        """The counters by name."""
-        return dataclasses.asdict(self)
-
-
-class DecoderCounters:
-    """The decoder's counters as device properties, shared by every panel device so
-    that metrics read the same names whatever the transport."""
-
-    decoder: Decoder
-
-    @property
-    def frames(self) -> int:
-        """Frames the decoder completed."""
-        return self.decoder.stats.frames
-
-    @property
-    def events(self) -> int:
-        """Events the decoder produced."""
-        return self.decoder.stats.events
-
-    @property
-    def rejected(self) -> int:
-        """Frames the decoder rejected."""
-        return self.decoder.stats.rejected
-
-    @property
-    def bad_checksum(self) -> int:
-        """Frames rejected for a bad checksum (a bad CRC for DC-09)."""
-        return self.decoder.stats.bad_checksum
-
-    @property
-    def noise(self) -> int:
-        """Runs of bytes that could not be framed (see ``plugins.panels.framing``)."""
-        return self.decoder.stats.noise
-
-
-class StreamPanel(DecoderCounters):
-    """A panel on a byte stream: link → decoder → ``ctx.emit``, supervised.
-
-    Args:
-        ctx: what the hub gives the device.
-        link: the link (not yet open).
-        decoder: the protocol decoder for this device.
-
-    Settings read from ``ctx.settings`` (see each device type's schema):
-    ``supervision_interval``, ``reconnect_max``, ``bad_frame_burst``,
-    ``bad_frame_window``.
-    """
-
-    #: The protocol name put on the line-quality trouble.
-    protocol: ClassVar[str] = ""
-    #: The default silence interval when the settings do not give one.
-    default_supervision: ClassVar[float] = 0.0
-
-    def __init__(self, ctx: DeviceContext, link: StreamLink, decoder: Decoder) -> None:
-        self.ctx = ctx
-        self.link = link
-        self.decoder = decoder
-        settings = ctx.settings
-        self.log: logging.Logger = ctx.log
-        self.supervision_interval = _float(
-            settings, "supervision_interval", self.default_supervision
-        )
-        self.reconnect_max = _float(settings, "reconnect_max", 30.0)
-        self.quality = LineQuality(
-            _int(settings, "bad_frame_burst", 5), _float(settings, "bad_frame_window", 60.0)
-        )
-        self.health = LinkHealth(ctx.device_id, ctx.emit, silence=self.supervision_interval)
-        #: Set when the link opens and each time it is reopened; a side task that must
-        #: resynchronise with the panel (the IT-100 status request) clears and waits.
-        self.link_up = asyncio.Event()
-        self.supervisor = StreamSupervisor(
-            link,
-            self.health,
-            self.feed,
-            reconnect_initial=min(RECONNECT_INITIAL, self.reconnect_max),
-            reconnect_max=self.reconnect_max,
-            on_reopen=self.link_opened,
-            logger=self.log,
-        )
-        self._side_tasks: list[asyncio.Task[None]] = []
-
-    # -- counters (frames, events, rejected, bad_checksum: from DecoderCounters) -----
-
-    @property
-    def reconnects(self) -> int:
-        """Times the link was reopened after it went away."""
-        return self.supervisor.reconnects
-
-    def counters(self) -> PanelCounters:
-        """A snapshot of every counter."""
-        return PanelCounters(
-            frames=self.frames,
-            events=self.events,
-            rejected=self.rejected,
-            bad_checksum=self.bad_checksum,
-            noise=self.noise,
-            reconnects=self.reconnects,
-            line_quality_troubles=self.quality.bursts,
-        )
-
-    # -- lifecycle -------------------------------------------------------------------
-    async def __aenter__(self) -> StreamPanel:
-        """Open the link; ``OSError`` (naming the port and the reason) when it cannot."""
-        await self.link.open()
-        self.health.restored()  # silence is measured from now
-        self.link_opened()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._stop_side_tasks()
-        await self.link.close()
-
-    async def run(self) -> None:
-        """Read, decode, emit and supervise until cancelled."""
-        for coro in self.side_tasks():
-            self._side_tasks.append(asyncio.create_task(coro))
-        try:
-            await self.supervisor.run()
-        finally:
-            await self._stop_side_tasks()
-
-    def link_opened(self) -> None:
-        """The link was opened or reopened: wake whoever resynchronises with the panel."""
-        self.link_up.set()
-
-    def side_tasks(self) -> Sequence[Any]:
-        """Coroutines to run beside the reader for as long as ``run`` runs (a poll
-        timer); none by default."""
-        return ()
-
-    async def _stop_side_tasks(self) -> None:
-        tasks, self._side_tasks = self._side_tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
-            except Exception:  # a side task's crash is logged, not raised on close
-                self.log.exception("%s: side task failed", self.ctx.device_id)
-
-    # -- data path -------------------------------------------------------------------
-    def feed(self, data: bytes) -> None:
-        """Decode a chunk from the link and emit its events (runs on the loop)."""
-        stats = self.decoder.stats
-        frames, rejected, line_errors = stats.frames, stats.rejected, stats.line_errors
-        events = self.decoder.feed(data)
-        for event in events:
-            if self.keep(event):
-                self.ctx.emit(event)
-        for reject in self.decoder.rejects():
-            self.log.debug("%s: rejected %r: %s", self.ctx.device_id, reject.raw, reject.reason)
-        new_rejects = stats.rejected - rejected
-        # Bad checksums and noise (bytes that cannot be framed), as the decoder counts
-        # them: see plugins.panels.framing.
-        noise = stats.line_errors - line_errors
-        if noise and self.quality.bad(noise):
-            self.log.warning(
-                "%s: %d bad frames within %g s: line-quality trouble",
-                self.ctx.device_id,
-                self.quality.burst,
-                self.quality.window,
-            )
-            self._line_quality(restore=False)
-        good = stats.frames - frames - new_rejects
-        if (good > 0 or events) and self.quality.good():
-            self.log.warning("%s: line quality back to normal", self.ctx.device_id)
-            self._line_quality(restore=True)
-
-    def keep(self, event: Event) -> bool:
-        """Whether a decoded event goes to the hub (all do, unless a protocol filters
-        out its own link chatter)."""
-        return True
-
-    def _line_quality(self, *, restore: bool) -> None:
-        self.ctx.emit(
-            AlarmSignal(
-                kind=AlarmKind.TROUBLE,
-                device=self.ctx.device_id,
-                restore=restore,
-                code=LINE_QUALITY_CODE,
-                protocol=self.protocol,
-            )
-        )
-
-    async def write(self, data: bytes) -> None:
-        """Send bytes to the panel through the link's one writer.
-
-        Raises:
-            LinkDown: the link is down (the caller decides whether to retry).
-        """
-        await self.link.write(data)
-
-
-def serial_link(ctx: DeviceContext) -> SerialLink:
-    """The serial link described by a device's settings."""
-    return SerialLink(SerialConfig.from_settings(ctx.settings))
-
-
-class ContactIdReceiver(StreamPanel):
+class ContactIdReceiver(StreamDevice[ContactIdSettings]):
     """An alarm receiver's computer port printing Contact ID, one message per line."""
 
     protocol = "contact-id"
-    default_supervision = 0.0
+    settings_type = ContactIdSettings
 
-    def __init__(self, ctx: DeviceContext, link: StreamLink | None = None) -> None:
-        line_format = str(ctx.settings.get("line_format") or "auto")
-        decoder = ContactIdLineDecoder(ctx.device_id, line_format=line_format)
-        super().__init__(ctx, link or serial_link(ctx), decoder)
+    def make_decoder(self) -> Decoder:
+        """A Contact ID line decoder for the receiver's line format."""
+        return ContactIdLineDecoder(self.ctx.device_id, line_format=self.settings.line_format)
 
 
-class It100Panel(StreamPanel):
+class It100Panel(StreamDevice[It100Options]):
     """A DSC PowerSeries panel through its IT-100 RS-232 interface.
 
     Beside reading, it polls the interface (``000``) every ``poll_interval`` seconds:
@@ -325,18 +86,22 @@ class It100Panel(StreamPanel):
     """
 
     protocol = "dsc-it100"
-    default_supervision = 90.0
+    settings_type: ClassVar[type[It100Options]] = It100Settings
 
     def __init__(self, ctx: DeviceContext, link: StreamLink | None = None) -> None:
-        super().__init__(ctx, link or serial_link(ctx), It100Decoder(ctx.device_id))
-        self.poll_interval = _float(ctx.settings, "poll_interval", 30.0)
-        self.status_request = bool(ctx.settings.get("status_request", True))
+        super().__init__(ctx, link)
+        self.poll_interval = self.settings.poll_interval
+        self.status_request = self.settings.status_request
         #: Polls written to the panel.
         self.polls_sent = 0
 
-    def side_tasks(self) -> Sequence[Any]:
+    def make_decoder(self) -> Decoder:
+        """The IT-100 decoder."""
+        return It100Decoder(self.ctx.device_id)
+
+    def side_tasks(self) -> Sequence[Coroutine[Any, Any, None]]:
         """The status request and the poll timer, when either is on."""
-        tasks = []
+        tasks: list[Coroutine[Any, Any, None]] = []
         if self.status_request:
             tasks.append(self._request_status())
         if self.poll_interval > 0:
@@ -391,16 +156,14 @@ class EnvisalinkPanel(It100Panel):
     clear error instead of hammering the Envisalink with a wrong one.
     """
 
+    settings_type = EnvisalinkSettings
+
     def __init__(self, ctx: DeviceContext, link: StreamLink | None = None) -> None:
-        settings = ctx.settings
-        tcp = link or TcpLink(
-            str(settings["host"]),
-            _int(settings, "port", 4025),
-            connect_timeout=_float(settings, "connect_timeout", 10.0),
-        )
-        super().__init__(ctx, tcp)
-        password = settings.get("password") or ""
-        self._password = password if isinstance(password, str) else str(password)
+        self.tpi = ctx.settings_as(EnvisalinkSettings)
+        super().__init__(ctx, link)
+        # The value may be the configuration's secret string: kept as it is, so that
+        # its repr stays hidden.
+        self._password = self.tpi.password
         self.logged_in = False
         self._prompted = asyncio.Event()
         self._lines = b""
@@ -414,7 +177,11 @@ class EnvisalinkPanel(It100Panel):
         """Commands wait for the login."""
         return self.link.is_open and self.logged_in
 
-    def side_tasks(self) -> Sequence[Any]:
+    def make_link(self) -> StreamLink:
+        """The TCP connection to the Envisalink's TPI."""
+        return TcpLink(self.tpi.host, self.tpi.port, connect_timeout=self.tpi.connect_timeout)
+
+    def side_tasks(self) -> Sequence[Coroutine[Any, Any, None]]:
         """The login, beside the status request and the poll."""
         return (self._login(), *super().side_tasks())
 
@@ -454,7 +221,7 @@ class EnvisalinkPanel(It100Panel):
             self.log.warning("%s: login timed out; waiting for the next prompt", self.ctx.device_id)
 
 
-class Ad2Panel(StreamPanel):
+class Ad2Panel(StreamDevice[Ad2Settings]):
     """A Honeywell/Ademco Vista panel through an AlarmDecoder (AD2USB, AD2SERIAL,
     AD2PI).
 
@@ -464,15 +231,15 @@ class Ad2Panel(StreamPanel):
     """
 
     protocol = "ad2"
-    default_supervision = 90.0
+    settings_type = Ad2Settings
 
-    def __init__(self, ctx: DeviceContext, link: StreamLink | None = None) -> None:
-        decoder = Ad2Decoder(
-            ctx.device_id,
-            partition=_int(ctx.settings, "partition", 1),
-            report_code_override=bool(ctx.settings.get("report_code_override", False)),
+    def make_decoder(self) -> Decoder:
+        """An AlarmDecoder decoder for the configured partition."""
+        return Ad2Decoder(
+            self.ctx.device_id,
+            partition=self.settings.partition,
+            report_code_override=self.settings.report_code_override,
         )
-        super().__init__(ctx, link or serial_link(ctx), decoder)
 
 
 class SiaDc09Receiver(DecoderCounters):
@@ -507,19 +274,13 @@ class SiaDc09Receiver(DecoderCounters):
     def __init__(self, ctx: DeviceContext) -> None:
         self.ctx = ctx
         self.log: logging.Logger = ctx.log
-        settings = ctx.settings
-        window = (
-            _float(settings, "timestamp_past", DEFAULT_WINDOW[0]),
-            _float(settings, "timestamp_future", DEFAULT_WINDOW[1]),
-        )
+        settings = self.settings = ctx.settings_as(Dc09Settings)
+        window = (settings.timestamp_past, settings.timestamp_future)
         # Values may be the configuration's secret strings: keep them as they are, so
         # that their repr stays hidden wherever the decoder keeps them.
-        keys = {
-            str(k): v if isinstance(v, str) else str(v)
-            for k, v in dict(settings.get("keys") or {}).items()
-        }
+        keys = {str(k): v if isinstance(v, str) else str(v) for k, v in dict(settings.keys).items()}
         #: The only accounts accepted (upper-case), or None for any.
-        self.accounts = dc09_accepted_accounts(settings.get("accounts") or (), keys)
+        self.accounts = dc09_accepted_accounts(settings.accounts, keys)
         self.decoder = Dc09StreamDecoder(
             ctx.device_id,
             keys=keys,
@@ -530,15 +291,11 @@ class SiaDc09Receiver(DecoderCounters):
         )
         self._logged_accounts: set[str] = set()
         self._too_many_accounts = False
-        self.health = LinkHealth(
-            ctx.device_id, ctx.emit, silence=_float(settings, "supervision_interval", 0.0)
-        )
-        self.quality = LineQuality(
-            _int(settings, "bad_frame_burst", 5), _float(settings, "bad_frame_window", 60.0)
-        )
+        self.health = LinkHealth(ctx.device_id, ctx.emit, silence=settings.supervision_interval)
+        self.quality = LineQuality(settings.bad_frame_burst, settings.bad_frame_window)
         self.server = TcpServer(
-            str(settings.get("host") or "0.0.0.0"),
-            _int(settings, "port", 0),
+            settings.host,
+            settings.port,
             self._serve,
             name=f"DC-09 receiver {ctx.device_id}",
         )
@@ -567,9 +324,9 @@ class SiaDc09Receiver(DecoderCounters):
         """Frames refused because their account is not accepted (also in ``rejected``)."""
         return self.decoder.unknown_accounts
 
-    def counters(self) -> PanelCounters:
+    def counters(self) -> StreamCounters:
         """A snapshot of every counter."""
-        return PanelCounters(
+        return StreamCounters(
             frames=self.frames,
             events=self.events,
             rejected=self.rejected,
@@ -637,7 +394,7 @@ class SiaDc09Receiver(DecoderCounters):
         stats.noise += blocks - 1  # the reject counted the first
         if self.quality.bad(blocks):
             self.log.warning("%s: burst of bad CRCs or noise", self.ctx.device_id)
-            self._line_quality(restore=False)
+            self.line_quality(restore=False)
 
     def feed(self, frame: bytes) -> list[bytes]:
         """Decode one whole frame, emit its events, return the answers to send."""
@@ -658,11 +415,11 @@ class SiaDc09Receiver(DecoderCounters):
         if accepted > 0:
             self.health.activity()
             if self.quality.good():
-                self._line_quality(restore=True)
+                self.line_quality(restore=True)
         noise = stats.line_errors - line_errors
         if noise and self.quality.bad(noise):
             self.log.warning("%s: burst of bad CRCs or noise", self.ctx.device_id)
-            self._line_quality(restore=False)
+            self.line_quality(restore=False)
         return replies
 
     def _log_refusal(self, account: str) -> None:
@@ -695,7 +452,8 @@ class SiaDc09Receiver(DecoderCounters):
                 device,
             )
 
-    def _line_quality(self, *, restore: bool) -> None:
+    def line_quality(self, *, restore: bool) -> None:
+        """Report a burst of bad frames (or its end) as a line-quality trouble."""
         self.ctx.emit(
             AlarmSignal(
                 kind=AlarmKind.TROUBLE,

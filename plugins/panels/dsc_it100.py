@@ -21,8 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from hub.events import AlarmKind, AlarmSignal, Event, PanelState
-from plugins.panels.framing import Line, LineDecoder
+from hub.sdk import AlarmKind, AlarmSignal, Event, Line, LineDecoder, PanelState
 from plugins.panels.panel_events import PanelReply, ZoneActivity
 
 __all__ = [
@@ -411,7 +410,7 @@ class It100Decoder(LineDecoder):
         self.unknown = 0
         self._partitions: dict[int, _Partition] = {}
 
-    def _decode_line(self, line: Line) -> list[Event]:
+    def decode_line(self, line: Line) -> list[Event]:
         text = line.data.decode("latin-1")
         whole: It100Frame | None = None
         error: It100Error | None = None
@@ -433,12 +432,12 @@ class It100Decoder(LineDecoder):
             msg = IT100_MESSAGES.get(frame.command)
             if msg is not None and msg.strict and (match := self._layout(frame)) is not None:
                 if not line.after_overflow:
-                    self._reject(line.data[:start], "garbage before a frame", noise=True)
+                    self.reject_frame(line.data[:start], "garbage before a frame", noise=True)
                 return self._frame(frame, line.data[start:], match)
         if whole is not None:
             return self._frame(whole, line.data, None)
         if not line.after_overflow and error is not None:
-            self._reject(line.data, error.reason, checksum=error.checksum)
+            self.reject_frame(line.data, error.reason, checksum=error.checksum)
         return []
 
     @staticmethod
@@ -453,10 +452,10 @@ class It100Decoder(LineDecoder):
         msg = IT100_MESSAGES.get(frame.command)
         if msg is None:
             self.unknown += 1
-            self._reject(raw, f"unknown command {frame.command}")
+            self.reject_frame(raw, f"unknown command {frame.command}")
             return []
         if match is None:
-            self._reject(raw, f"bad data {frame.data!r} for {frame.command} ({msg.label})")
+            self.reject_frame(raw, f"bad data {frame.data!r} for {frame.command} ({msg.label})")
             return []
         fields = {k: v for k, v in match.groupdict().items() if v is not None}
         partition = int(fields["partition"]) if "partition" in fields else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hub.events import Event, PanelState
+from hub.sdk import Event, PanelState
 
 __all__ = [
     "ExpanderReport",

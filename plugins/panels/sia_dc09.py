@@ -41,9 +41,8 @@ from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from hub.events import AlarmKind, AlarmSignal, Event
+from hub.sdk import AlarmKind, AlarmSignal, Event, Line, LineDecoder
 from plugins.panels.contact_id import cid_signal
-from plugins.panels.framing import Line, LineDecoder
 from plugins.panels.panel_events import LinkTest
 
 __all__ = [
@@ -918,7 +917,7 @@ class Dc09StreamDecoder(LineDecoder):
         self._refused.clear()
         return out
 
-    def _decode_line(self, line: Line) -> list[Event]:
+    def decode_line(self, line: Line) -> list[Event]:
         text = line.data.decode("latin-1")
         try:
             return self._accept(self._parse(line.data))
@@ -932,10 +931,10 @@ class Dc09StreamDecoder(LineDecoder):
             except Dc09Error:
                 continue
             if not line.after_overflow:
-                self._reject(line.data[: match.start()], "garbage before a frame", noise=True)
+                self.reject_frame(line.data[: match.start()], "garbage before a frame", noise=True)
             return self._accept(msg)
         if not line.after_overflow:
-            self._reject(line.data, error.reason, checksum=error.crc)
+            self.reject_frame(line.data, error.reason, checksum=error.crc)
             self._answer_error(error)
         return []
 
@@ -946,7 +945,7 @@ class Dc09StreamDecoder(LineDecoder):
         """A whole frame from an account not served: counted, answered, no events."""
         self.unknown_accounts += 1
         self._refused.append(refused.account)
-        self._reject(line.data, refused.reason)
+        self.reject_frame(line.data, refused.reason)
         self._answer_error(refused)
         return []
 

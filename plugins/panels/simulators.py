@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from hub.transports.pty import PtyCable
+from hub.sdk import PtyCable
 from plugins.panels.ad2 import (
     encode_ad2_expander,
     encode_ad2_keypad,

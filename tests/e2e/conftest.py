@@ -4,7 +4,7 @@ simulated on a pseudo-terminal and its contacts' webhook receivers on loopback.
 The hub is the one ``ecrin run`` starts: the configuration goes through
 ``load_config``, the plugins through their entry points, and the hub serves the
 referent API on a free port. The panel is an ``It100Simulator`` on the far end of the
-``cable`` fixture (a ``PtyCable``); the receivers are those of the escalation tests.
+test kit's ``pty_cable`` fixture (a ``PtyCable``); the receivers are those of the escalation tests.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from hub.plugins import PluginManager
 from hub.transports.pty import PtyCable
 from plugins.panels.simulators import It100Simulator
 from tests.escalation.conftest import SECRET_37, SECRET_INTERLOCUTOR, SITE, Receiver
-from tests.panels.conftest import cable
 
 __all__ = [
     "ACK_DEADLINE",
@@ -34,7 +33,6 @@ __all__ = [
     "REFERENT",
     "MakeShop",
     "Shop",
-    "cable",
     "make_shop",
     "receivers",
 ]
@@ -168,8 +166,8 @@ MakeShop = Callable[..., AbstractAsyncContextManager[Shop]]
 
 
 @pytest.fixture
-def make_shop(tmp_path: Path, cable: PtyCable, receivers: dict[str, Receiver]) -> MakeShop:
-    """Start the hub of the shop on ``cable``, with the panel simulator on the far end,
+def make_shop(tmp_path: Path, pty_cable: PtyCable, receivers: dict[str, Receiver]) -> MakeShop:
+    """Start the hub of the shop on ``pty_cable``, with the panel simulator on the far end,
     and the receivers of the contacts not named in ``down`` (nothing listens on the
     others' ports). ``high_stock`` and ``clock`` are for the calendar's tests (see
     ``write_shop``). ``before_hub`` is what the panel does before the hub has opened the
@@ -188,12 +186,12 @@ def make_shop(tmp_path: Path, cable: PtyCable, receivers: dict[str, Receiver]) -
             if contact_id not in down:
                 await receiver.start()
         referent, interlocutor = receivers[REFERENT], receivers[INTERLOCUTOR]
-        path, tokens = write_shop(tmp_path, cable.path, referent, interlocutor, high_stock)
+        path, tokens = write_shop(tmp_path, pty_cable.path, referent, interlocutor, high_stock)
         manager = PluginManager()
         manager.load_entry_points()
         assert not manager.errors, manager.errors
         config = load_config(path, manager.device_types(), manager.config_sections())
-        async with It100Simulator(cable) as panel:
+        async with It100Simulator(pty_cable) as panel:
             if before_hub is not None:
                 await before_hub(panel)
             async with Hub(config, manager, http_port=0, clock=clock) as hub:

@@ -119,13 +119,13 @@ async def half_open(host: str, port: int) -> asyncio.StreamWriter | None:
 
 
 async def test_a_holdup_gets_through_a_flood_of_idle_connections(
-    tmp_path: Path, cable: PtyCable, receivers: dict[str, Receiver]
+    tmp_path: Path, pty_cable: PtyCable, receivers: dict[str, Receiver]
 ) -> None:
     for receiver in receivers.values():
         receiver.keep_alive = False  # the hold-up's delivery needs a fresh descriptor
         await receiver.start()
     referent = receivers[REFERENT]
-    config, tokens = write_shop(tmp_path, cable.path, referent, receivers["interlocuteur-37"])
+    config, tokens = write_shop(tmp_path, pty_cable.path, referent, receivers["interlocuteur-37"])
     port = free_port()
     with config.open("a", encoding="utf-8") as text:
         text.write(
@@ -135,7 +135,7 @@ async def test_a_holdup_gets_through_a_flood_of_idle_connections(
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "hub.log"
 
-    async with It100Simulator(cable) as panel, ecrin_run(config, log) as hub:
+    async with It100Simulator(pty_cable) as panel, ecrin_run(config, log) as hub:
         await panel.wait_command("001")
         await api_answers(base, tokens[REFERENT])
 

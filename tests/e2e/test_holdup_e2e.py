@@ -24,11 +24,12 @@ from hub.escalation.model import Status
 from hub.escalation.payload import ESCALATION_KEYS
 from hub.escalation.webhooks import verify_signature
 from hub.journal import read_entries
+from hub.testing import wait_until
 from plugins.panels.simulators import It100Simulator
 from tests.conftest import write_lock
 from tests.e2e.conftest import ACK_DEADLINE, INTERLOCUTOR, REFERENT, MakeShop, Shop
 from tests.escalation.conftest import SECRET_37, Request
-from tests.escalation.support import ChangeLog, wait_until
+from tests.escalation.support import ChangeLog
 
 #: Keys a payload must never have: the amount of a loss, or free text from the shop.
 FORBIDDEN_KEYS = {"amount", "loss", "value", "note", "notes", "comment", "message", "text"}

@@ -16,10 +16,10 @@ import signal
 from pathlib import Path
 
 from hub.events import AlarmKind, AlarmSignal, Event
+from hub.testing import EventRecorder
 from hub.transports.pty import PtyCable
 from plugins.panels.devices import LINE_QUALITY_CODE
 from plugins.panels.simulators import It100Simulator
-from tests.conftest import EventRecorder
 from tests.e2e.conftest import MakeShop
 from tests.escalation.conftest import SECRET_37, Receiver, Request, free_port
 from tests.escalation.test_kill import journaled_holdups, start_hub
@@ -93,7 +93,7 @@ journal: {{path: journal.db}}
 
 
 async def test_holdups_sent_while_the_hub_was_killed_reach_the_referent_after_the_restart(
-    tmp_path: Path, cable: PtyCable
+    tmp_path: Path, pty_cable: PtyCable
 ) -> None:
     """``ecrin run`` is killed (``kill -9``) after opening the port, and started again
     after the panel has pressed three hold-ups. The cable holds the port open meanwhile,
@@ -103,7 +103,7 @@ async def test_holdups_sent_while_the_hub_was_killed_reach_the_referent_after_th
     (tmp_path / "secrets.yaml").write_text(f"referent: {SECRET_37}\n", encoding="utf-8")
     config = tmp_path / "shop.yaml"
     config.write_text(
-        RESTART_CONFIG.format(port=cable.path, url=receiver.url, http_port=free_port()),
+        RESTART_CONFIG.format(port=pty_cable.path, url=receiver.url, http_port=free_port()),
         encoding="utf-8",
     )
     log = tmp_path / "hub.log"
@@ -117,7 +117,7 @@ async def test_holdups_sent_while_the_hub_was_killed_reach_the_referent_after_th
                 assert process.poll() is None, log.read_text()
                 await receiver.wait_for(count=len(receiver.requests) + 1, timeout=30)
 
-    async with It100Simulator(cable) as panel:
+    async with It100Simulator(pty_cable) as panel:
         process = start_hub(config, log)
         try:
             await panel.wait_command("001", timeout=30)  # the hub has opened the port

@@ -1,4 +1,5 @@
-"""Test support for the engine tests: signals, a log of live changes, waiting on a condition."""
+"""Test support for the engine tests: signals, and a log of live changes (waiting on a
+condition is the test kit's ``hub.testing.wait_until``)."""
 
 from __future__ import annotations
 
@@ -74,10 +75,3 @@ class ChangeLog:
     async def close(self) -> None:
         await self.stream.aclose()
         await asyncio.gather(self._task, return_exceptions=True)
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait for a condition that no event announces (a row on disk); fail on timeout."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.01)

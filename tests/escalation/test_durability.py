@@ -19,7 +19,7 @@ from hub.journal import (
     read_entries,
     verify_journal,
 )
-from tests.conftest import EventRecorder
+from hub.testing import EventRecorder
 from tests.escalation.conftest import (
     Receiver,
     Request,

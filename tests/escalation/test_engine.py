@@ -27,7 +27,7 @@ from hub.escalation.model import (
 from hub.escalation.payload import ESCALATION_KEYS, HIGH_STOCK_KEYS
 from hub.events import AlarmKind, CameraMotion, Event, LinkLost, PanelState
 from hub.hookspecs import hookimpl
-from tests.conftest import EventRecorder
+from hub.testing import EventRecorder, wait_until
 from tests.escalation.conftest import (
     SHIPPED_CALENDAR,
     Receiver,
@@ -37,7 +37,7 @@ from tests.escalation.conftest import (
     plugin_manager,
     write_config,
 )
-from tests.escalation.support import ChangeLog, alarm, wait_until
+from tests.escalation.support import ChangeLog, alarm
 
 PARIS = ZoneInfo("Europe/Paris")
 QUIET_DAY = datetime(2026, 3, 10, 12, 0, tzinfo=PARIS)  # in no high-stock period
@@ -110,6 +110,7 @@ async def test_holdup_reaches_the_referent_signed_with_exactly_the_documented_pa
 async def test_holdup_is_silent_in_the_shop(
     tmp_path: Path, receivers: dict[str, Receiver], bus: EventBus, recorder: EventRecorder
 ) -> None:
+    bus.subscribe(Event, recorder.handle, name="test-recorder")
     calls: list[tuple[str, tuple[Any, ...]]] = []
 
     class Spy:

@@ -14,6 +14,7 @@ from hub.escalation.config import contact_of
 from hub.escalation.scene import EvidenceSettings, SceneGuard, SceneLocked
 from hub.journal import Journal, read_entries, read_seals
 from hub.recorder import Recorder
+from hub.testing import wait_until
 from tests.escalation.conftest import (
     SITE,
     Receiver,
@@ -22,7 +23,7 @@ from tests.escalation.conftest import (
     plugin_manager,
     write_config,
 )
-from tests.escalation.support import alarm, wait_until
+from tests.escalation.support import alarm
 
 CAMERAS_SHORTER = SITE.split("cameras:", maxsplit=1)[1].replace(
     "retention_days: 20", "retention_days: 7"

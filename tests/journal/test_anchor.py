@@ -25,7 +25,7 @@ from hub.journal import (
     read_entries,
     verify_journal,
 )
-from tests.conftest import EventRecorder
+from hub.testing import EventRecorder
 from tests.escalation.conftest import load, plugin_manager, write_config
 
 T0 = datetime(2024, 12, 24, 17, 30, tzinfo=UTC)

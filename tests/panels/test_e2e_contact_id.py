@@ -8,28 +8,28 @@ from typing import Any
 import pytest
 
 from hub.events import AlarmKind, AlarmSignal, LinkLost, LinkRestored
+from hub.testing import EventRecorder
 from hub.transports.pty import PtyCable
 from plugins.panels.devices import LINE_QUALITY_CODE
 from plugins.panels.simulators import ContactIdSimulator
 from tests.panels.conftest import FAST
-from tests.transports.sink import EventSink
 
 
-def signals(sink: EventSink, code: str) -> list[AlarmSignal]:
-    return sink.of_type(AlarmSignal, lambda s: s.code == code)
+def signals(recorder: EventRecorder, code: str) -> list[AlarmSignal]:
+    return recorder.of_type(AlarmSignal, lambda s: s.code == code)
 
 
 async def test_holdup_duress_and_panic_are_decoded(
-    cable: PtyCable, sink: EventSink, build_device: Any, running: Any
+    pty_cable: PtyCable, recorder: EventRecorder, build_device: Any, running: Any
 ) -> None:
-    device = build_device("contact-id", {"port": cable.path, **FAST})
-    async with ContactIdSimulator(cable) as receiver, running(device):
+    device = build_device("contact-id", {"port": pty_cable.path, **FAST})
+    async with ContactIdSimulator(pty_cable) as receiver, running(device):
         await receiver.holdup(zone=5)
         await receiver.duress(user=3)
         await receiver.panic(zone=7, partition=2)
         await receiver.restore(122, zone=5)
-        await sink.wait_for(AlarmSignal, count=4)
-    holdup, duress, panic, restore = sink.of_type(AlarmSignal)
+        await recorder.wait_for(AlarmSignal, count=4)
+    holdup, duress, panic, restore = recorder.of_type(AlarmSignal)
     assert (holdup.kind, holdup.panel_zone, holdup.code, holdup.restore) == (
         AlarmKind.HOLDUP,
         5,
@@ -49,72 +49,74 @@ async def test_holdup_duress_and_panic_are_decoded(
 
 
 async def test_garbage_then_a_good_frame_is_still_decoded(
-    cable: PtyCable, sink: EventSink, build_device: Any, running: Any
+    pty_cable: PtyCable, recorder: EventRecorder, build_device: Any, running: Any
 ) -> None:
-    device = build_device("contact-id", {"port": cable.path, **FAST})
-    async with ContactIdSimulator(cable) as receiver, running(device):
+    device = build_device("contact-id", {"port": pty_cable.path, **FAST})
+    async with ContactIdSimulator(pty_cable) as receiver, running(device):
         await receiver.garbage(64)
         await receiver.garbage(20, terminated=False)  # runs into the next line
         await receiver.holdup(zone=2)
-        (signal,) = await sink.wait_for(AlarmSignal)
+        (signal,) = await recorder.wait_for(AlarmSignal)
         assert (signal.kind, signal.panel_zone) == (AlarmKind.HOLDUP, 2)
-        await sink.wait_until(lambda: device.rejected == 1)
+        await recorder.wait_until(lambda: device.rejected == 1)
     assert device.bad_checksum == 0
 
 
 async def test_bad_checksum_is_counted_and_a_burst_is_one_line_quality_trouble(
-    cable: PtyCable, sink: EventSink, build_device: Any, running: Any
+    pty_cable: PtyCable, recorder: EventRecorder, build_device: Any, running: Any
 ) -> None:
     device = build_device(
-        "contact-id", {"port": cable.path, "bad_frame_burst": 3, "bad_frame_window": 60, **FAST}
+        "contact-id", {"port": pty_cable.path, "bad_frame_burst": 3, "bad_frame_window": 60, **FAST}
     )
-    async with ContactIdSimulator(cable) as receiver, running(device):
+    async with ContactIdSimulator(pty_cable) as receiver, running(device):
         await receiver.bad_checksum()
         await receiver.holdup(zone=1)
-        await sink.wait_for(AlarmSignal, lambda s: s.code == "122")
+        await recorder.wait_for(AlarmSignal, lambda s: s.code == "122")
         assert device.bad_checksum == 1
-        assert not signals(sink, LINE_QUALITY_CODE)
+        assert not signals(recorder, LINE_QUALITY_CODE)
         for _ in range(5):
             await receiver.bad_checksum()
         await receiver.holdup(zone=1)
-        await sink.wait_for(AlarmSignal, lambda s: s.code == "122", count=2)
+        await recorder.wait_for(AlarmSignal, lambda s: s.code == "122", count=2)
         assert device.bad_checksum == 6
-    (trouble,) = signals(sink, LINE_QUALITY_CODE)  # reported once for the whole burst
+    (trouble,) = signals(recorder, LINE_QUALITY_CODE)  # reported once for the whole burst
     assert (trouble.kind, trouble.restore, trouble.device) == (AlarmKind.TROUBLE, False, "centrale")
     assert trouble.protocol == "contact-id"
     assert device.counters().line_quality_troubles == 1
 
 
 async def test_unplug_and_replug(
-    cable: PtyCable, sink: EventSink, build_device: Any, running: Any
+    pty_cable: PtyCable, recorder: EventRecorder, build_device: Any, running: Any
 ) -> None:
-    device = build_device("contact-id", {"port": cable.path, **FAST})
-    async with ContactIdSimulator(cable) as receiver, running(device):
+    device = build_device("contact-id", {"port": pty_cable.path, **FAST})
+    async with ContactIdSimulator(pty_cable) as receiver, running(device):
         await receiver.holdup(zone=1)
-        await sink.wait_for(AlarmSignal)
+        await recorder.wait_for(AlarmSignal)
         receiver.unplug()
-        (lost,) = await sink.wait_for(LinkLost)
+        (lost,) = await recorder.wait_for(LinkLost)
         assert lost.device == "centrale"
-        assert cable.path in lost.reason
+        assert pty_cable.path in lost.reason
         receiver.replug()
-        await sink.wait_for(LinkRestored)
+        await recorder.wait_for(LinkRestored)
         await receiver.duress(user=9)
-        await sink.wait_for(AlarmSignal, lambda s: s.kind is AlarmKind.DURESS)
+        await recorder.wait_for(AlarmSignal, lambda s: s.kind is AlarmKind.DURESS)
     assert device.reconnects == 1
-    kinds = [type(e).__name__ for e in sink.events]
+    kinds = [type(e).__name__ for e in recorder.events]
     assert kinds == ["AlarmSignal", "LinkLost", "LinkRestored", "AlarmSignal"]
 
 
 async def test_supervision_reports_a_silent_receiver(
-    cable: PtyCable, sink: EventSink, build_device: Any, running: Any
+    pty_cable: PtyCable, recorder: EventRecorder, build_device: Any, running: Any
 ) -> None:
-    device = build_device("contact-id", {"port": cable.path, "supervision_interval": 0.3, **FAST})
-    async with ContactIdSimulator(cable) as receiver, running(device):
-        (lost,) = await sink.wait_for(LinkLost)
+    device = build_device(
+        "contact-id", {"port": pty_cable.path, "supervision_interval": 0.3, **FAST}
+    )
+    async with ContactIdSimulator(pty_cable) as receiver, running(device):
+        (lost,) = await recorder.wait_for(LinkLost)
         assert "no data for 0.3 s" in lost.reason
         await receiver.periodic_test()
-        await sink.wait_for(LinkRestored)
-        (test,) = await sink.wait_for(AlarmSignal)
+        await recorder.wait_for(LinkRestored)
+        (test,) = await recorder.wait_for(AlarmSignal)
         assert test.kind is AlarmKind.TEST
 
 

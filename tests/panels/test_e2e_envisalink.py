@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from hub.events import AlarmKind, AlarmSignal, LinkLost, LinkRestored, PanelState
+from hub.testing import EventRecorder
 from plugins.panels.devices import LoginRefused
 from plugins.panels.simulators import EnvisalinkSimulator, TcpPanelPort
-from tests.transports.sink import EventSink
 
 
 @pytest.fixture
@@ -34,15 +34,15 @@ def settings(sim: EnvisalinkSimulator, **extra: Any) -> dict[str, Any]:
 
 
 async def test_logs_in_then_asks_status_and_decodes_a_panic(
-    envisalink: EnvisalinkSimulator, build_device: Any, running: Any, sink: EventSink
+    envisalink: EnvisalinkSimulator, build_device: Any, running: Any, recorder: EventRecorder
 ) -> None:
     device = build_device("envisalink", settings(envisalink, poll_interval=0.05))
     async with running(device):
         await envisalink.wait_command("000")  # polling has started
         assert device.logged_in
-        await sink.wait_for(PanelState)  # the status report's partition state
+        await recorder.wait_for(PanelState)  # the status report's partition state
         await envisalink.panic_key()
-        (panic,) = await sink.wait_for(AlarmSignal)
+        (panic,) = await recorder.wait_for(AlarmSignal)
     assert (panic.kind, panic.code, panic.protocol) == (AlarmKind.PANIC, "625", "dsc-it100")
     assert envisalink.logins == ["secret"]
     # Nothing is sent before the login: the password first, then the status request.
@@ -60,19 +60,19 @@ async def test_a_wrong_password_stops_the_device_with_a_clear_error(
 
 
 async def test_a_dropped_session_is_reconnected_and_logged_in_again(
-    envisalink: EnvisalinkSimulator, build_device: Any, running: Any, sink: EventSink
+    envisalink: EnvisalinkSimulator, build_device: Any, running: Any, recorder: EventRecorder
 ) -> None:
     device = build_device("envisalink", settings(envisalink, poll_interval=0.0))
     async with running(device):
         await envisalink.wait_command("001")
         envisalink.unplug()
-        (lost,) = await sink.wait_for(LinkLost)
+        (lost,) = await recorder.wait_for(LinkLost)
         assert "closed by the peer" in lost.reason
         envisalink.replug()
-        await sink.wait_for(LinkRestored)
+        await recorder.wait_for(LinkRestored)
         await envisalink.wait_command("001", count=2)  # logged in again, status again
         await envisalink.zone_alarm(zone=8)
-        (alarm,) = await sink.wait_for(AlarmSignal)
+        (alarm,) = await recorder.wait_for(AlarmSignal)
     assert alarm.panel_zone == 8
     assert envisalink.logins == ["secret", "secret"]
     assert device.reconnects == 1

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from hub.events import AlarmKind, AlarmSignal, LinkLost, LinkRestored
+from hub.testing import EventRecorder
 from hub.transports.pty import PtyCable
 from plugins.panels.devices import LINE_QUALITY_CODE
 from plugins.panels.simulators import (
@@ -23,7 +24,6 @@ from plugins.panels.simulators import (
     SerialPanelSimulator,
 )
 from tests.panels.conftest import FAST
-from tests.transports.sink import EventSink
 
 #: The IT-100 without its poll and status request, so that only the panel talks.
 QUIET_IT100 = {"poll_interval": 0.0, "status_request": False, **FAST}
@@ -60,34 +60,34 @@ def line_quality(signal: AlarmSignal) -> bool:
 
 
 async def test_a_duress_sent_while_the_port_was_away_is_decoded_after_the_reopening(
-    cable: PtyCable, sink: EventSink, build_device: Any, running: Any
+    pty_cable: PtyCable, recorder: EventRecorder, build_device: Any, running: Any
 ) -> None:
     """The replug case: the new adapter is there and the panel talks before the device
     has reopened the port."""
-    device = build_device("dsc-it100", {"port": cable.path, **QUIET_IT100})
-    async with It100Simulator(cable) as panel, running(device):
+    device = build_device("dsc-it100", {"port": pty_cable.path, **QUIET_IT100})
+    async with It100Simulator(pty_cable) as panel, running(device):
         panel.unplug()
-        await sink.wait_for(LinkLost)
+        await recorder.wait_for(LinkLost)
         panel.replug()
         await panel.duress(user=40)  # written at once, before the device could reopen
-        assert not sink.of_type(LinkRestored)
-        (duress,) = await sink.wait_for(AlarmSignal)
+        assert not recorder.of_type(LinkRestored)
+        (duress,) = await recorder.wait_for(AlarmSignal)
     assert duress.kind is AlarmKind.DURESS
-    assert [type(e) for e in sink.events] == [LinkLost, LinkRestored, AlarmSignal]
+    assert [type(e) for e in recorder.events] == [LinkLost, LinkRestored, AlarmSignal]
     assert device.reconnects == 1
 
 
 @pytest.mark.parametrize("type_name", sorted(PANELS))
 async def test_random_bytes_are_one_line_quality_trouble_and_the_next_alarm_is_decoded(
-    type_name: str, cable: PtyCable, sink: EventSink, build_device: Any, running: Any
+    type_name: str, pty_cable: PtyCable, recorder: EventRecorder, build_device: Any, running: Any
 ) -> None:
     simulator, settings, alarm, kind = PANELS[type_name]
-    device = build_device(type_name, {"port": cable.path, **settings})
-    async with simulator(cable) as panel, running(device):
+    device = build_device(type_name, {"port": pty_cable.path, **settings})
+    async with simulator(pty_cable) as panel, running(device):
         await panel.send(NOISE + b"\r\n")
-        (trouble,) = await sink.wait_for(AlarmSignal, line_quality)
+        (trouble,) = await recorder.wait_for(AlarmSignal, line_quality)
         await alarm(panel)
-        (signal,) = await sink.wait_for(AlarmSignal, lambda s: s.kind is kind)
+        (signal,) = await recorder.wait_for(AlarmSignal, lambda s: s.kind is kind)
     assert (trouble.kind, trouble.restore, trouble.protocol) == (
         AlarmKind.TROUBLE,
         False,
@@ -95,38 +95,38 @@ async def test_random_bytes_are_one_line_quality_trouble_and_the_next_alarm_is_d
     )
     assert signal.life_safety
     # One trouble for the whole burst, however many runs of noise it held.
-    assert len(sink.of_type(AlarmSignal, line_quality)) == 1
+    assert len(recorder.of_type(AlarmSignal, line_quality)) == 1
     assert device.noise > 5
     assert device.counters().line_quality_troubles == 1
 
 
 @pytest.mark.parametrize("type_name", sorted(PANELS))
 async def test_a_stream_with_no_line_end_at_all_is_a_line_quality_trouble(
-    type_name: str, cable: PtyCable, sink: EventSink, build_device: Any, running: Any
+    type_name: str, pty_cable: PtyCable, recorder: EventRecorder, build_device: Any, running: Any
 ) -> None:
     """A wrong baud rate can turn every byte into one that is never a line end: the
     framer's dropped runs still count, one per longest-frame length."""
     simulator, settings, alarm, kind = PANELS[type_name]
-    device = build_device(type_name, {"port": cable.path, **settings})
+    device = build_device(type_name, {"port": pty_cable.path, **settings})
     endless = NOISE.replace(b"\r", b"").replace(b"\n", b"")
-    async with simulator(cable) as panel, running(device):
+    async with simulator(pty_cable) as panel, running(device):
         await panel.send(endless)
-        await sink.wait_for(AlarmSignal, line_quality)
+        await recorder.wait_for(AlarmSignal, line_quality)
         await alarm(panel)
-        await sink.wait_for(AlarmSignal, lambda s: s.kind is kind)
+        await recorder.wait_for(AlarmSignal, lambda s: s.kind is kind)
 
 
 @pytest.mark.parametrize("type_name", sorted(PANELS))
 async def test_a_single_glitch_is_counted_but_is_no_trouble(
-    type_name: str, cable: PtyCable, sink: EventSink, build_device: Any, running: Any
+    type_name: str, pty_cable: PtyCable, recorder: EventRecorder, build_device: Any, running: Any
 ) -> None:
     """A cable plugged in while the panel talks: one run of garbage, then frames."""
     simulator, settings, alarm, kind = PANELS[type_name]
-    device = build_device(type_name, {"port": cable.path, **settings})
-    async with simulator(cable) as panel, running(device):
+    device = build_device(type_name, {"port": pty_cable.path, **settings})
+    async with simulator(pty_cable) as panel, running(device):
         await panel.garbage(100)
         for _ in range(3):
             await alarm(panel)
-        await sink.wait_for(AlarmSignal, lambda s: s.kind is kind, count=3)
+        await recorder.wait_for(AlarmSignal, lambda s: s.kind is kind, count=3)
     assert device.noise == 1
-    assert not sink.of_type(AlarmSignal, line_quality)
+    assert not recorder.of_type(AlarmSignal, line_quality)

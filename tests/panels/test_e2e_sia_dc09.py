@@ -17,13 +17,11 @@ from hub.config import load_config
 from hub.events import AlarmKind, AlarmSignal, Event, LinkLost, LinkRestored
 from hub.journal import read_entries
 from hub.plugins import PluginManager
+from hub.testing import EventRecorder, wait_until
 from plugins.panels.devices import LINE_QUALITY_CODE
 from plugins.panels.panel_events import LinkTest
 from plugins.panels.simulators import Dc09Simulator
-from tests.conftest import EventRecorder
-from tests.escalation.support import wait_until
 from tests.test_config import SITE
-from tests.transports.sink import EventSink
 
 HEX_KEY = "000102030405060708090A0B0C0D0E0F"
 TEXT_KEY = "jewel-shop-key16"
@@ -41,7 +39,7 @@ async def communicator(receiver: Any, running: Any) -> AsyncIterator[Dc09Simulat
 
 
 async def test_holdup_duress_and_panic_are_acknowledged_and_decoded(
-    receiver: Any, communicator: Dc09Simulator, sink: EventSink
+    receiver: Any, communicator: Dc09Simulator, recorder: EventRecorder
 ) -> None:
     replies = [
         await communicator.holdup(zone=3, area=1),
@@ -50,7 +48,7 @@ async def test_holdup_duress_and_panic_are_acknowledged_and_decoded(
     ]
     assert [(r.kind, r.crc_ok, r.encrypted) for r in replies] == [("ACK", True, False)] * 3
     assert [r.sequence for r in replies] == ["0001", "0002", "0003"]
-    holdup, duress, panic = await sink.wait_for(AlarmSignal, count=3)
+    holdup, duress, panic = await recorder.wait_for(AlarmSignal, count=3)
     assert (holdup.kind, holdup.panel_zone, holdup.partition, holdup.code) == (
         AlarmKind.HOLDUP,
         3,
@@ -65,7 +63,7 @@ async def test_holdup_duress_and_panic_are_acknowledged_and_decoded(
 
 
 async def test_a_timestamp_out_of_the_window_is_refused_with_nak(
-    receiver: Any, communicator: Dc09Simulator, sink: EventSink
+    receiver: Any, communicator: Dc09Simulator, recorder: EventRecorder
 ) -> None:
     communicator.clock_offset = -120.0  # the communicator's clock is two minutes late
     refused = await communicator.holdup(zone=1)
@@ -73,37 +71,37 @@ async def test_a_timestamp_out_of_the_window_is_refused_with_nak(
     communicator.clock_offset = 0.0
     accepted = await communicator.holdup(zone=1)
     assert accepted.kind == "ACK"
-    (signal,) = await sink.wait_for(AlarmSignal)
+    (signal,) = await recorder.wait_for(AlarmSignal)
     assert signal.kind is AlarmKind.HOLDUP
     assert receiver.answers == {"ACK": 1, "NAK": 1, "DUH": 0}
 
 
 async def test_unsupported_message_gets_duh(
-    receiver: Any, communicator: Dc09Simulator, sink: EventSink
+    receiver: Any, communicator: Dc09Simulator, recorder: EventRecorder
 ) -> None:
     reply = await communicator.unsupported()
     assert reply.kind == "DUH"
     assert reply.sequence == f"{communicator.sequence:04d}"
-    assert sink.events == []
+    assert recorder.events == []
 
 
 async def test_link_tests_feed_supervision(
-    build_device: Any, running: Any, sink: EventSink
+    build_device: Any, running: Any, recorder: EventRecorder
 ) -> None:
     device = build_device("sia-dc09", {"host": "127.0.0.1", "port": 0, "supervision_interval": 0.3})
     async with running(device), Dc09Simulator("127.0.0.1", device.port) as sim:
-        (lost,) = await sink.wait_for(LinkLost)
+        (lost,) = await recorder.wait_for(LinkLost)
         assert "no data for 0.3 s" in lost.reason
         reply = await sim.link_test()
         assert reply.kind == "ACK"
-        await sink.wait_for(LinkRestored)
-        (test,) = await sink.wait_for(LinkTest)
+        await recorder.wait_for(LinkRestored)
+        (test,) = await recorder.wait_for(LinkTest)
         assert test.account == "1234"
-    assert not sink.of_type(AlarmSignal)
+    assert not recorder.of_type(AlarmSignal)
 
 
 async def test_bad_crc_gets_no_answer_is_counted_and_the_next_frame_goes_through(
-    build_device: Any, running: Any, sink: EventSink
+    build_device: Any, running: Any, recorder: EventRecorder
 ) -> None:
     device = build_device("sia-dc09", {"host": "127.0.0.1", "port": 0, "bad_frame_burst": 2})
     async with running(device), Dc09Simulator("127.0.0.1", device.port) as sim:
@@ -112,10 +110,10 @@ async def test_bad_crc_gets_no_answer_is_counted_and_the_next_frame_goes_through
         await sim.bad_crc()
         reply = await sim.holdup(zone=2)  # the first answer on the connection is this one
         assert reply.kind == "ACK"
-        await sink.wait_for(AlarmSignal, lambda s: s.kind is AlarmKind.HOLDUP)
+        await recorder.wait_for(AlarmSignal, lambda s: s.kind is AlarmKind.HOLDUP)
     assert device.bad_checksum == 2
     assert device.rejected == 3
-    troubles = sink.of_type(AlarmSignal, lambda s: s.code == LINE_QUALITY_CODE)
+    troubles = recorder.of_type(AlarmSignal, lambda s: s.code == LINE_QUALITY_CODE)
     assert [(t.kind, t.restore) for t in troubles] == [(AlarmKind.TROUBLE, False)]
 
 
@@ -125,7 +123,7 @@ async def test_bad_crc_gets_no_answer_is_counted_and_the_next_frame_goes_through
     ids=["hex-key", "text-key"],
 )
 async def test_encrypted_frames_with_either_key_convention(
-    build_device: Any, running: Any, sink: EventSink, key_text: str, key_bytes: bytes
+    build_device: Any, running: Any, recorder: EventRecorder, key_text: str, key_bytes: bytes
 ) -> None:
     settings = {"host": "127.0.0.1", "port": 0, "keys": {"BEEF": key_text}}
     device = build_device("sia-dc09", settings)
@@ -135,12 +133,12 @@ async def test_encrypted_frames_with_either_key_convention(
     ):
         reply = await sim.holdup(zone=6)
         assert (reply.kind, reply.encrypted, reply.crc_ok) == ("ACK", True, True)
-        (signal,) = await sink.wait_for(AlarmSignal)
+        (signal,) = await recorder.wait_for(AlarmSignal)
     assert (signal.kind, signal.panel_zone) == (AlarmKind.HOLDUP, 6)
 
 
 async def test_an_encrypted_frame_without_a_key_is_refused(
-    receiver: Any, running: Any, sink: EventSink
+    receiver: Any, running: Any, recorder: EventRecorder
 ) -> None:
     async with (
         running(receiver),
@@ -150,11 +148,11 @@ async def test_an_encrypted_frame_without_a_key_is_refused(
     ):
         reply = await sim.holdup(zone=6)
     assert reply.kind == "NAK"
-    assert sink.events == []
+    assert recorder.events == []
 
 
 async def test_a_repeat_on_a_new_connection_is_acknowledged_but_not_doubled(
-    receiver: Any, running: Any, sink: EventSink
+    receiver: Any, running: Any, recorder: EventRecorder
 ) -> None:
     async with running(receiver):
         first = Dc09Simulator("127.0.0.1", receiver.port)
@@ -163,13 +161,15 @@ async def test_a_repeat_on_a_new_connection_is_acknowledged_but_not_doubled(
             assert (await first.send_frame(frame)).kind == "ACK"
         async with Dc09Simulator("127.0.0.1", receiver.port) as second:  # it resends
             assert (await second.send_frame(frame)).kind == "ACK"
-        await sink.wait_for(AlarmSignal)
+        await recorder.wait_for(AlarmSignal)
         assert receiver.connections == 2
-    assert len(sink.of_type(AlarmSignal)) == 1
+    assert len(recorder.of_type(AlarmSignal)) == 1
     assert receiver.decoder.duplicates == 1
 
 
-async def test_two_communicators_at_once(receiver: Any, running: Any, sink: EventSink) -> None:
+async def test_two_communicators_at_once(
+    receiver: Any, running: Any, recorder: EventRecorder
+) -> None:
     async with running(receiver):
         sims = [Dc09Simulator("127.0.0.1", receiver.port, account=a) for a in ("1111", "2222")]
         for sim in sims:
@@ -179,7 +179,7 @@ async def test_two_communicators_at_once(receiver: Any, running: Any, sink: Even
         finally:
             for sim in sims:
                 await sim.close()
-        signals = await sink.wait_for(AlarmSignal, count=2)
+        signals = await recorder.wait_for(AlarmSignal, count=2)
     assert [r.kind for r in replies] == ["ACK", "ACK"]
     assert sorted(s.panel_zone or 0 for s in signals) == [1, 2]
 
@@ -202,7 +202,7 @@ def is_nak_with_the_receivers_time(raw: bytes) -> bool:
 
 
 async def test_an_unknown_account_gets_nak_and_no_event_then_a_known_one_goes_through(
-    build_device: Any, running: Any, sink: EventSink
+    build_device: Any, running: Any, recorder: EventRecorder
 ) -> None:
     settings = {"host": "127.0.0.1", "port": 0, "accounts": ["1234"]}
     device = build_device("sia-dc09", settings, device_id="recepteur")
@@ -210,11 +210,11 @@ async def test_an_unknown_account_gets_nak_and_no_event_then_a_known_one_goes_th
         async with Dc09Simulator("127.0.0.1", device.port, account="9999") as intruder:
             refused = await intruder.holdup(zone=3)
             refused_null = await intruder.link_test()
-        # The device emits before it answers: anything the frames raised is in the sink.
-        assert sink.events == []
+        # The device emits before it answers: anything the frames raised is in the recorder.
+        assert recorder.events == []
         async with Dc09Simulator("127.0.0.1", device.port, account="1234") as panel:
             accepted = await panel.holdup(zone=3)
-            (signal,) = await sink.wait_for(AlarmSignal)
+            (signal,) = await recorder.wait_for(AlarmSignal)
     assert (refused.kind, refused.crc_ok, refused.sequence) == ("NAK", True, "0000")
     assert is_nak_with_the_receivers_time(refused.raw)
     assert refused_null.kind == "NAK"  # a link test from it is no proof of a live link
@@ -222,26 +222,26 @@ async def test_an_unknown_account_gets_nak_and_no_event_then_a_known_one_goes_th
     assert accepted.raw.endswith(b'"ACK"0001L0#1234[]\r')
     assert (signal.kind, signal.panel_zone, signal.code) == (AlarmKind.HOLDUP, 3, "HA")
     assert b"#1234" in signal.raw
-    assert len(sink.events) == 1
+    assert len(recorder.events) == 1
     assert device.unknown_accounts == 2
     assert device.answers == {"ACK": 1, "NAK": 2, "DUH": 0}
     assert (device.rejected, device.bad_checksum) == (2, 0)
 
 
 async def test_an_unknown_accounts_link_test_does_not_restore_a_silent_link(
-    build_device: Any, running: Any, sink: EventSink
+    build_device: Any, running: Any, recorder: EventRecorder
 ) -> None:
     settings = {"host": "127.0.0.1", "port": 0, "accounts": ["1234"], "supervision_interval": 0.3}
     device = build_device("sia-dc09", settings)
     async with running(device):
-        await sink.wait_for(LinkLost)
+        await recorder.wait_for(LinkLost)
         async with Dc09Simulator("127.0.0.1", device.port, account="9999") as intruder:
             assert (await intruder.link_test()).kind == "NAK"
-        assert not sink.of_type(LinkRestored)
+        assert not recorder.of_type(LinkRestored)
         async with Dc09Simulator("127.0.0.1", device.port, account="1234") as panel:
             assert (await panel.link_test()).kind == "ACK"
-        await sink.wait_for(LinkRestored)
-    assert [t.account for t in sink.of_type(LinkTest)] == ["1234"]
+        await recorder.wait_for(LinkRestored)
+    assert [t.account for t in recorder.of_type(LinkTest)] == ["1234"]
 
 
 #: The shop's receiver, after the ``site:`` and ``zones:`` of the configuration tests.
@@ -318,7 +318,7 @@ async def test_the_hub_journals_only_the_known_accounts_frames(tmp_path: Path) -
 
 
 async def test_noise_is_a_line_quality_trouble_and_the_next_frame_goes_through(
-    build_device: Any, running: Any, sink: EventSink
+    build_device: Any, running: Any, recorder: EventRecorder
 ) -> None:
     """Random bytes with no CR (a port scanner, a wrong protocol): each run too long
     to be a frame is noise, counted with the same burst rule as bad CRCs."""
@@ -327,11 +327,11 @@ async def test_noise_is_a_line_quality_trouble_and_the_next_frame_goes_through(
     async with running(device):
         async with Dc09Simulator("127.0.0.1", device.port) as scanner:
             await scanner.send_unanswered(noise)
-            (trouble,) = await sink.wait_for(AlarmSignal, lambda s: s.code == LINE_QUALITY_CODE)
+            (trouble,) = await recorder.wait_for(AlarmSignal, lambda s: s.code == LINE_QUALITY_CODE)
         async with Dc09Simulator("127.0.0.1", device.port) as sim:
             reply = await sim.holdup(zone=2)
             assert reply.kind == "ACK"
-            await sink.wait_for(AlarmSignal, lambda s: s.kind is AlarmKind.HOLDUP)
+            await recorder.wait_for(AlarmSignal, lambda s: s.kind is AlarmKind.HOLDUP)
     assert (trouble.kind, trouble.restore, trouble.protocol) == (
         AlarmKind.TROUBLE,
         False,

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 
 from hub.decoding import Decoder
 from hub.events import Event
+from hub.sdk import LineDecoder
 from plugins.panels.ad2 import Ad2Decoder, encode_ad2_keypad, encode_ad2_lrr, encode_ad2_rfx
 from plugins.panels.contact_id import ContactIdLineDecoder, encode_contact_id
 from plugins.panels.dsc_it100 import It100Decoder, encode_it100
-from plugins.panels.framing import LineDecoder
 from plugins.panels.sia_dc09 import Dc09StreamDecoder, adm_cid_payload, encode_dc09
 
 T0 = datetime(2024, 12, 24, 17, 30, tzinfo=UTC)

@@ -9,19 +9,19 @@ from pathlib import Path
 
 import pytest
 
+from hub.testing import read_until
 from hub.transports.pty import PtyCable
 from hub.transports.serial import SerialConfig, SerialLink
 from plugins.panels.ad2 import KeypadMessage, LrrMessage, parse_ad2_message
 from plugins.panels.contact_id import ContactIdError, parse_contact_id
 from plugins.panels.dsc_it100 import It100Frame, encode_it100, it100_poll, parse_it100_frame
 from plugins.panels.simulators import Ad2Simulator, ContactIdSimulator, It100Simulator
-from tests.transports.helpers import read_until
 
 
 @pytest.fixture
-async def hub_end(cable: PtyCable) -> AsyncIterator[SerialLink]:
+async def hub_end(pty_cable: PtyCable) -> AsyncIterator[SerialLink]:
     """The hub's end of the cable, opened with the hub's serial link."""
-    link = SerialLink(SerialConfig(port=cable.path))
+    link = SerialLink(SerialConfig(port=pty_cable.path))
     await link.open()
     yield link
     await link.close()
@@ -33,9 +33,9 @@ async def read_lines(link: SerialLink, count: int) -> list[bytes]:
 
 
 async def test_it100_answers_polls_commands_and_bad_checksums(
-    cable: PtyCable, hub_end: SerialLink
+    pty_cable: PtyCable, hub_end: SerialLink
 ) -> None:
-    async with It100Simulator(cable) as panel:
+    async with It100Simulator(pty_cable) as panel:
         await hub_end.write(it100_poll())
         (reply,) = await read_lines(hub_end, 1)
         assert parse_it100_frame(reply) == It100Frame("500", "000")
@@ -47,17 +47,17 @@ async def test_it100_answers_polls_commands_and_bad_checksums(
 
 
 async def test_it100_status_report_names_each_partition(
-    cable: PtyCable, hub_end: SerialLink
+    pty_cable: PtyCable, hub_end: SerialLink
 ) -> None:
-    async with It100Simulator(cable, partitions=2):
+    async with It100Simulator(pty_cable, partitions=2):
         await hub_end.write(encode_it100("001"))
         lines = await read_lines(hub_end, 3)
     frames = [parse_it100_frame(line) for line in lines]
     assert frames == [It100Frame("500", "001"), It100Frame("650", "1"), It100Frame("650", "2")]
 
 
-async def test_a_silent_it100_does_not_answer(cable: PtyCable, hub_end: SerialLink) -> None:
-    async with It100Simulator(cable) as panel:
+async def test_a_silent_it100_does_not_answer(pty_cable: PtyCable, hub_end: SerialLink) -> None:
+    async with It100Simulator(pty_cable) as panel:
         panel.go_silent()
         await hub_end.write(it100_poll())
         await panel.wait_command("000")
@@ -68,8 +68,8 @@ async def test_a_silent_it100_does_not_answer(cable: PtyCable, hub_end: SerialLi
     assert parse_it100_frame(first_reply) == It100Frame("500", "071")
 
 
-async def test_it100_events_are_valid_frames(cable: PtyCable, hub_end: SerialLink) -> None:
-    async with It100Simulator(cable) as panel:
+async def test_it100_events_are_valid_frames(pty_cable: PtyCable, hub_end: SerialLink) -> None:
+    async with It100Simulator(pty_cable) as panel:
         await panel.zone_alarm(zone=7, partition=2)
         await panel.panic_key()
         await panel.armed(partition=1, mode=3)
@@ -86,9 +86,9 @@ async def test_it100_events_are_valid_frames(cable: PtyCable, hub_end: SerialLin
 
 
 async def test_contact_id_lines_parse_and_the_bad_one_fails_its_checksum(
-    cable: PtyCable, hub_end: SerialLink
+    pty_cable: PtyCable, hub_end: SerialLink
 ) -> None:
-    async with ContactIdSimulator(cable, account="B2C4") as receiver:
+    async with ContactIdSimulator(pty_cable, account="B2C4") as receiver:
         sent = await receiver.holdup(zone=15, partition=3)
         bad = await receiver.bad_checksum()
         good_line, bad_line = await read_lines(hub_end, 2)
@@ -106,8 +106,10 @@ async def test_contact_id_lines_parse_and_the_bad_one_fails_its_checksum(
     assert bad_line.replace(b" ", b"") == bad.encode()
 
 
-async def test_ad2_repeats_its_keypad_and_reports_lrr(cable: PtyCable, hub_end: SerialLink) -> None:
-    async with Ad2Simulator(cable, refresh=0.02) as panel:
+async def test_ad2_repeats_its_keypad_and_reports_lrr(
+    pty_cable: PtyCable, hub_end: SerialLink
+) -> None:
+    async with Ad2Simulator(pty_cable, refresh=0.02) as panel:
         await panel.armed_away()
         lines = await read_lines(hub_end, 3)
         await panel.duress(user=5)
@@ -119,8 +121,8 @@ async def test_ad2_repeats_its_keypad_and_reports_lrr(cable: PtyCable, hub_end: 
     assert lrr.event_type == "CID_1121"
 
 
-async def test_garbage_has_no_line_end_inside(cable: PtyCable, hub_end: SerialLink) -> None:
-    async with ContactIdSimulator(cable) as receiver:
+async def test_garbage_has_no_line_end_inside(pty_cable: PtyCable, hub_end: SerialLink) -> None:
+    async with ContactIdSimulator(pty_cable) as receiver:
         noise = await receiver.garbage(200)
         data = await read_until(hub_end.read, lambda got: got.endswith(b"\r\n"))
     assert data == noise + b"\r\n"

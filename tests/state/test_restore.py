@@ -28,7 +28,7 @@ from hub.events import (
 )
 from hub.journal import Journal, JournalError
 from hub.state import StateRegistry, restore_from_journal
-from tests.conftest import EventRecorder
+from hub.testing import EventRecorder
 from tests.test_hub import fast, manager, write_shop
 
 

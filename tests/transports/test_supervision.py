@@ -10,10 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hub.events import LinkLost, LinkRestored
+from hub.testing import EventRecorder
 from hub.transports.pty import PtyCable
 from hub.transports.serial import SerialConfig, SerialLink
 from hub.transports.supervision import LineQuality, LinkHealth, StreamSupervisor
-from tests.transports.sink import EventSink
 
 
 class Received:
@@ -36,12 +36,12 @@ class Received:
 
 @asynccontextmanager
 async def supervised(
-    cable: PtyCable, sink: EventSink, *, silence: float = 0.0
+    pty_cable: PtyCable, recorder: EventRecorder, *, silence: float = 0.0
 ) -> AsyncIterator[tuple[StreamSupervisor, Received]]:
-    link = SerialLink(SerialConfig(port=cable.path))
+    link = SerialLink(SerialConfig(port=pty_cable.path))
     await link.open()
     received = Received()
-    health = LinkHealth("panel", sink.emit, silence=silence)
+    health = LinkHealth("panel", recorder.emit, silence=silence)
     supervisor = StreamSupervisor(link, health, received, reconnect_initial=0.02, reconnect_max=0.1)
     task = asyncio.create_task(supervisor.run())
     try:
@@ -54,60 +54,66 @@ async def supervised(
 
 
 async def test_unplug_is_link_lost_and_replug_is_link_restored(
-    cable: PtyCable, sink: EventSink
+    pty_cable: PtyCable, recorder: EventRecorder
 ) -> None:
-    async with supervised(cable, sink) as (supervisor, received):
-        await cable.write(b"first\n")
+    async with supervised(pty_cable, recorder) as (supervisor, received):
+        await pty_cable.write(b"first\n")
         await received.wait_for(b"first\n")
-        cable.unplug()
-        (lost,) = await sink.wait_for(LinkLost)
+        pty_cable.unplug()
+        (lost,) = await recorder.wait_for(LinkLost)
         assert lost.device == "panel"
         assert "ttyUSB0" in lost.reason
-        cable.plug()
-        await sink.wait_for(LinkRestored)
-        await cable.write(b"again\n")
+        pty_cable.plug()
+        await recorder.wait_for(LinkRestored)
+        await pty_cable.write(b"again\n")
         await received.wait_for(b"again\n")
         assert supervisor.reconnects == 1
-    assert [type(e) for e in sink.events] == [LinkLost, LinkRestored]
+    assert [type(e) for e in recorder.events] == [LinkLost, LinkRestored]
 
 
-async def test_keeps_retrying_while_the_port_is_missing(cable: PtyCable, sink: EventSink) -> None:
-    async with supervised(cable, sink) as (supervisor, received):
-        cable.unplug()
-        await sink.wait_for(LinkLost)
-        await sink.wait_until(lambda: supervisor.failed_attempts >= 3)
+async def test_keeps_retrying_while_the_port_is_missing(
+    pty_cable: PtyCable, recorder: EventRecorder
+) -> None:
+    async with supervised(pty_cable, recorder) as (supervisor, received):
+        pty_cable.unplug()
+        await recorder.wait_for(LinkLost)
+        await recorder.wait_until(lambda: supervisor.failed_attempts >= 3)
         assert "No such file or directory" in supervisor.last_error
-        assert not sink.of_type(LinkRestored)
-        cable.plug()
-        await sink.wait_for(LinkRestored)
-        await cable.write(b"x\n")
+        assert not recorder.of_type(LinkRestored)
+        pty_cable.plug()
+        await recorder.wait_for(LinkRestored)
+        await pty_cable.write(b"x\n")
         await received.wait_for(b"x\n")
-    assert len(sink.of_type(LinkLost)) == 1  # one outage, one report, however many tries
+    assert len(recorder.of_type(LinkLost)) == 1  # one outage, one report, however many tries
 
 
-async def test_silence_is_link_lost_and_data_restores_it(cable: PtyCable, sink: EventSink) -> None:
-    async with supervised(cable, sink, silence=0.3) as (supervisor, received):
-        (lost,) = await sink.wait_for(LinkLost)
+async def test_silence_is_link_lost_and_data_restores_it(
+    pty_cable: PtyCable, recorder: EventRecorder
+) -> None:
+    async with supervised(pty_cable, recorder, silence=0.3) as (supervisor, received):
+        (lost,) = await recorder.wait_for(LinkLost)
         assert "no data for 0.3 s" in lost.reason
         assert supervisor.health.silence_count == 1
-        await cable.write(b"alive\n")
-        await sink.wait_for(LinkRestored)
+        await pty_cable.write(b"alive\n")
+        await recorder.wait_for(LinkRestored)
         await received.wait_for(b"alive\n")
         # Silent again: a second, separate outage.
-        await sink.wait_for(LinkLost, count=2)
-    assert [type(e) for e in sink.events] == [LinkLost, LinkRestored, LinkLost]
+        await recorder.wait_for(LinkLost, count=2)
+    assert [type(e) for e in recorder.events] == [LinkLost, LinkRestored, LinkLost]
 
 
-async def test_silence_then_unplug_is_one_outage(cable: PtyCable, sink: EventSink) -> None:
-    async with supervised(cable, sink, silence=0.2) as (supervisor, _received):
-        await sink.wait_for(LinkLost)
-        cable.unplug()
-        await sink.wait_until(lambda: supervisor.failed_attempts >= 1)
-        assert len(sink.of_type(LinkLost)) == 1
-        cable.plug()
-        await sink.wait_for(LinkRestored)
+async def test_silence_then_unplug_is_one_outage(
+    pty_cable: PtyCable, recorder: EventRecorder
+) -> None:
+    async with supervised(pty_cable, recorder, silence=0.2) as (supervisor, _received):
+        await recorder.wait_for(LinkLost)
+        pty_cable.unplug()
+        await recorder.wait_until(lambda: supervisor.failed_attempts >= 1)
+        assert len(recorder.of_type(LinkLost)) == 1
+        pty_cable.plug()
+        await recorder.wait_for(LinkRestored)
         assert supervisor.reconnects == 1
-    assert [type(e) for e in sink.events][:2] == [LinkLost, LinkRestored]
+    assert [type(e) for e in recorder.events][:2] == [LinkLost, LinkRestored]
 
 
 def fake_clock() -> tuple[Callable[[], float], Callable[[float], None]]:

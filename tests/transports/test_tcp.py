@@ -7,11 +7,10 @@ import asyncio
 import pytest
 
 from hub.events import LinkLost, LinkRestored
+from hub.testing import EventRecorder, read_until
 from hub.transports.link import LinkDown, StreamLink
 from hub.transports.supervision import LinkHealth, StreamSupervisor
 from hub.transports.tcp import TcpLink, TcpServer
-from tests.transports.helpers import read_until
-from tests.transports.sink import EventSink
 
 
 async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -97,29 +96,29 @@ async def test_client_refused_is_a_clear_oserror() -> None:
         await TcpLink("127.0.0.1", port).open()
 
 
-async def test_client_reconnects_when_the_peer_comes_back(sink: EventSink) -> None:
+async def test_client_reconnects_when_the_peer_comes_back(recorder: EventRecorder) -> None:
     server = TcpServer("127.0.0.1", 0, echo)
     await server.start()
     port = server.port
     link = TcpLink("127.0.0.1", port, connect_timeout=1)
     await link.open()
     received: list[bytes] = []
-    health = LinkHealth("envisalink", sink.emit)
+    health = LinkHealth("envisalink", recorder.emit)
     supervisor = StreamSupervisor(
         link, health, received.append, reconnect_initial=0.02, reconnect_max=0.1
     )
     task = asyncio.create_task(supervisor.run())
     try:
         await server.close()  # the peer drops the session
-        (lost,) = await sink.wait_for(LinkLost)
+        (lost,) = await recorder.wait_for(LinkLost)
         assert "closed by the peer" in lost.reason
         with pytest.raises(LinkDown):
             await link.write(b"x\n")
         server = TcpServer("127.0.0.1", port, echo)
         await server.start()
-        await sink.wait_for(LinkRestored)
+        await recorder.wait_for(LinkRestored)
         await link.write(b"back\n")
-        await sink.wait_until(lambda: b"".join(received) == b"echo back\n")
+        await recorder.wait_until(lambda: b"".join(received) == b"echo back\n")
         assert supervisor.reconnects == 1
     finally:
         task.cancel()

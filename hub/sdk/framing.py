@@ -9,7 +9,7 @@ is kept, because a good frame may start in it. A decoder can then still find a f
 at the end of a garbage run.
 
 ``LineDecoder`` holds what every line decoder repeats: the splitter, the counters,
-the bounded list of rejects. A protocol implements only ``_decode_line``.
+the bounded list of rejects. A protocol implements only ``decode_line``.
 
 It also decides, once for every protocol, which rejects are line noise (``noise`` in
 the stats, judged by the device's line-quality rule beside bad checksums). Bytes that
@@ -163,8 +163,8 @@ class LineSplitter:
 class LineDecoder:
     """Base of the line decoders: framing, counters and rejects.
 
-    Subclasses set ``protocol`` and implement ``_decode_line``, which returns the
-    events of one line and calls ``_reject`` for what it cannot use. Nothing here
+    Subclasses set ``protocol`` and implement ``decode_line``, which returns the
+    events of one line and calls ``reject_frame`` for what it cannot use. Nothing here
     raises on input.
     """
 
@@ -213,17 +213,17 @@ class LineDecoder:
                 )
                 continue
             self.stats.frames += 1
-            events.extend(self._decode_line(piece))
+            events.extend(self.decode_line(piece))
         self.stats.events += len(events)
         blocks = self._lines.overflow_blocks
         self.stats.noise += blocks - self._overflow_blocks
         self._overflow_blocks = blocks
         return events
 
-    def _decode_line(self, line: Line) -> list[Event]:
+    def decode_line(self, line: Line) -> list[Event]:
         raise NotImplementedError
 
-    def _reject(
+    def reject_frame(
         self, raw: bytes, reason: str, *, checksum: bool = False, noise: bool = False
     ) -> None:
         """Count and keep a reject.

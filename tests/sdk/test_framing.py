@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hub.sdk import Line, LineSplitter, Overflow
 from plugins.panels.ad2 import Ad2Decoder
 from plugins.panels.dsc_it100 import It100Decoder, encode_it100
-from plugins.panels.framing import Line, LineSplitter, Overflow
 
 
 def test_splits_at_cr_lf_and_crlf_and_skips_empty_lines() -> None:

@@ -1,0 +1,171 @@
+"""``ecrin demo``: the demo shop, with a DSC PowerSeries (IT-100) simulated on a pty.
+
+The demo runs the real hub on ``plugins/sim/demo.yaml`` (``config/demo.yaml`` in the
+source tree). Its panel device is a real ``dsc-it100`` device reading a real serial
+line (a pty); on the other end of that line, this module plays the panel with the
+panels plugin's protocol simulator: it arms and disarms the shop, opens the door,
+sends a bit of line noise now and then, and every ``interval`` seconds a customer...
+presses the hold-up button under the counter. Everything the terminal shows went
+through the same transport, decoder, journal, bus and escalation engine as a real
+shop's signals.
+
+The sim plugin adds the command through the ``register_commands`` hook; the hub runs
+through ``CommandContext.run_hub``, the path of ``ecrin run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from hub.sdk import Command, CommandContext, PtyCable
+
+__all__ = [
+    "DEMO_CONFIG",
+    "DEMO_PORT_PLACEHOLDER",
+    "DEMO_TOKEN",
+    "demo_command",
+    "demo_panel",
+    "run_demo",
+]
+
+#: The demo shop's configuration: package data of this plugin, so that an installed
+#: hub runs the demo (``config/demo.yaml`` of the source tree links to it).
+DEMO_CONFIG = Path(__file__).resolve().parent / "demo.yaml"
+
+#: The ``port`` value in the demo configuration that the demo replaces with its pty.
+DEMO_PORT_PLACEHOLDER = "DEMO-PTY"
+
+#: The demo configuration's referent token (its hash is in demo.yaml). Demo only: a
+#: real shop's tokens come from `ecrin token new`.
+DEMO_TOKEN = "ecrin_demo_token_for_the_demo_shop_only"
+
+#: Panel zone 5 is wired to the hold-up button under the counter in the demo config.
+HOLDUP_ZONE = 5
+DOOR_ZONE = 1
+
+EXIT_CANNOT_RUN = 2
+
+
+async def _script(sim: Any, interval: float) -> None:
+    """The demo's day in the shop, looping forever."""
+    await sim.disarmed()
+    while True:
+        await sim.zone_open(DOOR_ZONE)
+        await asyncio.sleep(interval / 4)
+        await sim.zone_closed(DOOR_ZONE)
+        await asyncio.sleep(interval / 4)
+        await sim.garbage(24)  # a noisy line: counted and skipped, never an event
+        await asyncio.sleep(interval / 4)
+        await sim.zone_alarm(HOLDUP_ZONE)  # the hold-up button: silent
+        await asyncio.sleep(min(1.0, interval / 4))
+        await sim.zone_restore(HOLDUP_ZONE)
+        await asyncio.sleep(interval / 4)
+
+
+@contextlib.asynccontextmanager
+async def demo_panel(directory: Path, interval: float = 5.0) -> AsyncIterator[str]:
+    """Run the simulated panel until the block ends; yields the path the hub opens."""
+    # The IT-100 simulator belongs to the panels plugin, whose dsc-it100 device the
+    # demo shop uses: imported only when a demo runs.
+    from plugins.panels.simulators import It100Simulator
+
+    cable = PtyCable(directory / "ttyDEMO0")
+    try:
+        async with It100Simulator(cable) as sim:
+            task = asyncio.create_task(_script(sim, interval), name="demo panel")
+            try:
+                yield cable.path
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+    finally:
+        cable.close()
+
+
+def run_demo(
+    ctx: CommandContext, config_path: Path, duration: float | None, keep: Path | None
+) -> int:
+    """Run the demo shop with simulated devices and print events live.
+
+    The configuration is copied into a directory of its own first: a temporary one,
+    removed at exit, so that a demo never resumes yesterday's escalations; or ``keep``,
+    kept afterwards, so that the journal can be verified and read once the demo is over
+    (run again on the same directory, the demo goes on with the same journal).
+    """
+    if keep is not None:
+        try:
+            keep.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            ctx.err.write(f"ecrin demo: cannot use {keep}: {exc.strerror or exc}\n")
+            return EXIT_CANNOT_RUN
+        return _demo_in(ctx, config_path, duration, keep, kept=True)
+    with tempfile.TemporaryDirectory(prefix="ecrin-demo-") as tmp:
+        return _demo_in(ctx, config_path, duration, Path(tmp), kept=False)
+
+
+def _demo_in(
+    ctx: CommandContext, config_path: Path, duration: float | None, directory: Path, *, kept: bool
+) -> int:
+    out, err = ctx.out, ctx.err
+    copy = directory / config_path.name
+    try:
+        text = config_path.read_text(encoding="utf-8")
+        secrets = config_path.parent / "secrets.yaml"
+        if secrets.exists():
+            shutil.copyfile(secrets, directory / "secrets.yaml")
+    except OSError as exc:
+        err.write(f"ecrin demo: cannot read {config_path}: {exc.strerror or exc}\n")
+        return EXIT_CANNOT_RUN
+    if kept:
+        out.write(f"Demo files in {directory} (kept after the demo).\n")
+    else:
+        out.write(
+            f"Demo files in {directory}, removed when the demo stops"
+            " (ecrin demo --keep DIR keeps them).\n"
+        )
+
+    async def demo() -> int:
+        async with demo_panel(directory) as port:
+            copy.write_text(text.replace(DEMO_PORT_PLACEHOLDER, port), encoding="utf-8")
+            return await ctx.run_hub(
+                copy, duration=duration, live=True, page_note=f"demo token: {DEMO_TOKEN}"
+            )
+
+    code = asyncio.run(demo())
+    if kept:
+        journal = directory / "ecrin-journal.db"
+        out.write(f"Check the demo's journal: ecrin journal verify --db {journal}\n")
+    return code
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-c", "--config", type=Path, default=DEMO_CONFIG)
+    parser.add_argument("--duration", type=float, default=None, help="stop after N seconds")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep the demo's configuration, journal and outbox in DIR (default: a"
+        " temporary directory removed at exit)",
+    )
+
+
+def _run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    return run_demo(ctx, args.config, args.duration, args.keep)
+
+
+def demo_command() -> Command:
+    """``ecrin demo [-c FILE] [--duration N] [--keep DIR]``, for ``register_commands``."""
+    return Command(
+        name="demo",
+        help="run a demo shop with simulated devices",
+        add_arguments=_add_arguments,
+        run=_run,
+    )
