@@ -43,6 +43,8 @@ class SectionContext:
         cameras: the cameras, as read.
         sections: the contributed sections read before this one, by key (a section
             that names them in ``after`` finds them here).
+        other_files: the problems found in other files the sections name, shared by
+            every section's context; add to it with ``report_file_issues``.
     """
 
     log: IssueLog
