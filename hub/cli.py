@@ -230,7 +230,13 @@ def command_context(redactor: RedactingFilter, out: TextIO, err: TextIO) -> Comm
     ) -> Awaitable[int]:
         return _run_hub(redactor, config, duration, None, live, out, err, page_note)
 
-    return CommandContext(out=out, err=err, stdin=sys.stdin.buffer, run_hub=run_hub)
+    return CommandContext(
+        out=out,
+        err=err,
+        stdin=sys.stdin.buffer,
+        run_hub=run_hub,
+        device_types=lambda: PluginManager.from_environment().device_types(),
+    )
 
 
 def plugin_commands() -> dict[str, Command]:

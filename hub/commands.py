@@ -11,10 +11,12 @@ else of the core.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, TextIO
+
+from hub.devices import DeviceType
 
 __all__ = ["Command", "CommandContext", "HubRunner"]
 
@@ -51,12 +53,15 @@ class CommandContext:
         err: where its diagnostics go.
         stdin: the standard input, in bytes.
         run_hub: runs the hub on a configuration (awaited inside ``asyncio.run``).
+        device_types: the catalogue of device types every loaded plugin declared (a
+            command finds another plugin's simulator there, never by importing it).
     """
 
     out: TextIO
     err: TextIO
     stdin: BinaryIO
     run_hub: HubRunner
+    device_types: Callable[[], Mapping[str, DeviceType]] = dict
 
 
 @dataclass(frozen=True, slots=True)

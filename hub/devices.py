@@ -23,6 +23,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from hub.events import AlarmKind, AlarmSignal, Event
 from hub.messages import MessageSession
 from hub.schema import Schema
+from hub.simulation import SimulatorFactory
 from hub.typed_settings import settings_from, settings_schema
 
 __all__ = [
@@ -150,6 +151,8 @@ class DeviceType:
             configured under ``cameras:``, everything else under ``devices:``.
         settings: the settings dataclass (see ``hub.typed_settings``): the schema is
             derived from it, and the device reads ``ctx.settings_as(settings)``.
+        simulator: builds a simulated panel of this type on a pseudo-terminal (see
+            ``hub.simulation``), for the demo and walk tests; None when there is none.
     """
 
     name: str
@@ -158,6 +161,7 @@ class DeviceType:
     description: str = ""
     category: str = "panel"
     settings: type[Any] | None = None
+    simulator: SimulatorFactory | None = None
 
     def __post_init__(self) -> None:
         if self.settings is None:

@@ -76,6 +76,15 @@ def test_without_the_panels_plugin_there_is_no_decode_command() -> None:
     assert "invalid choice: 'decode'" in proc.stderr
 
 
+def test_the_demo_finds_its_panel_simulator_in_the_catalogue(tmp_path: Path) -> None:
+    """The sim plugin's demo plays a DSC panel with the simulator the panels plugin
+    declares on its device type (``DeviceType.simulator``), never by importing it:
+    without the panels plugin, the demo says so and cannot run."""
+    proc = _ecrin("demo", "--duration", "1", "--keep", str(tmp_path / "d"), allow="sim")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "no plugin provides a simulated dsc-it100 panel" in proc.stderr
+
+
 def test_the_built_in_commands_come_from_their_plugins() -> None:
     manager = PluginManager()
     manager.register(plugins.panels, "panels")

@@ -23,6 +23,8 @@ What it holds:
   ``LineDecoder``, ``LineSplitter``, ``Line``;
 * message devices: ``MessageDevice``, ``MessageSession``, ``Message``,
   ``MessageDecoder``, ``MemorySession``;
+* panel simulators: ``PanelSimulator`` and ``SimulatorFactory``, declared with
+  ``DeviceType(simulator=...)`` for the demo and walk tests;
 * the events plugins emit: ``AlarmSignal``, ``PanelState``, ``CameraAvailability``...
 * the escalation rule contract (``register_escalation_rules``): ``Rule``, ``Match``,
   ``Priority``, ``RuleContext``;
@@ -73,6 +75,7 @@ from hub.sdk.stream import (
     redefault,
     serial_link,
 )
+from hub.simulation import PanelSimulator, SimulatorFactory
 from hub.transports.link import LinkDown, StreamLink
 from hub.transports.pty import PtyCable
 from hub.transports.serial import PARITIES, SerialConfig, SerialLink
@@ -120,6 +123,7 @@ __all__ = [
     "MessageHandler",
     "MessageSession",
     "Overflow",
+    "PanelSimulator",
     "PanelState",
     "PanelZone",
     "Priority",
@@ -135,6 +139,7 @@ __all__ = [
     "SerialStreamSettings",
     "Setting",
     "SettingError",
+    "SimulatorFactory",
     "StreamCounters",
     "StreamDevice",
     "StreamLink",

@@ -25,6 +25,7 @@ from plugins.panels.settings import (
     EnvisalinkSettings,
     It100Settings,
 )
+from plugins.panels.simulators import It100Simulator
 
 __all__ = ["DEVICE_TYPES", "device_types", "register_commands", "register_device_types"]
 
@@ -45,6 +46,7 @@ def device_types() -> list[DeviceType]:
             settings=It100Settings,
             description="DSC PowerSeries panel through an IT-100 RS-232 interface",
             category="panel",
+            simulator=It100Simulator,
         ),
         DeviceType(
             name="envisalink",

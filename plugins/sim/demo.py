@@ -22,9 +22,8 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-from hub.sdk import Command, CommandContext, PtyCable
+from hub.sdk import Command, CommandContext, PanelSimulator, PtyCable, SimulatorFactory
 
 __all__ = [
     "DEMO_CONFIG",
@@ -53,7 +52,7 @@ DOOR_ZONE = 1
 EXIT_CANNOT_RUN = 2
 
 
-async def _script(sim: Any, interval: float) -> None:
+async def _script(sim: PanelSimulator, interval: float) -> None:
     """The demo's day in the shop, looping forever."""
     await sim.disarmed()
     while True:
@@ -69,16 +68,18 @@ async def _script(sim: Any, interval: float) -> None:
         await asyncio.sleep(interval / 4)
 
 
-@contextlib.asynccontextmanager
-async def demo_panel(directory: Path, interval: float = 5.0) -> AsyncIterator[str]:
-    """Run the simulated panel until the block ends; yields the path the hub opens."""
-    # The IT-100 simulator belongs to the panels plugin, whose dsc-it100 device the
-    # demo shop uses: imported only when a demo runs.
-    from plugins.panels.simulators import It100Simulator
+#: The demo shop's panel type (config/demo.yaml): its plugin provides the simulator.
+DEMO_PANEL_TYPE = "dsc-it100"
 
+
+@contextlib.asynccontextmanager
+async def demo_panel(
+    directory: Path, simulator: SimulatorFactory, interval: float = 5.0
+) -> AsyncIterator[str]:
+    """Run the simulated panel until the block ends; yields the path the hub opens."""
     cable = PtyCable(directory / "ttyDEMO0")
     try:
-        async with It100Simulator(cable) as sim:
+        async with simulator(cable) as sim:
             task = asyncio.create_task(_script(sim, interval), name="demo panel")
             try:
                 yield cable.path
@@ -131,8 +132,17 @@ def _demo_in(
             " (ecrin demo --keep DIR keeps them).\n"
         )
 
+    panel = ctx.device_types().get(DEMO_PANEL_TYPE)
+    if panel is None or panel.simulator is None:
+        err.write(
+            f"ecrin demo: no plugin provides a simulated {DEMO_PANEL_TYPE} panel"
+            " (the panels plugin does: is it disabled?)\n"
+        )
+        return EXIT_CANNOT_RUN
+    simulator = panel.simulator
+
     async def demo() -> int:
-        async with demo_panel(directory) as port:
+        async with demo_panel(directory, simulator) as port:
             copy.write_text(text.replace(DEMO_PORT_PLACEHOLDER, port), encoding="utf-8")
             return await ctx.run_hub(
                 copy, duration=duration, live=True, page_note=f"demo token: {DEMO_TOKEN}"
