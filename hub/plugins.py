@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import ModuleType
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 import pluggy
 
@@ -47,6 +47,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 ENTRY_POINT_GROUP = f"{PROJECT}.plugins"
 LOAD_ENV = "ECRIN_LOAD_PLUGINS"
@@ -264,34 +266,15 @@ class PluginManager:
         core key is reported against the right plugin and the other sections still
         count.
         """
-        sections: list[tuple[bool, ConfigSection]] = []
-        owners: dict[str, str] = {}
-        for plugin_name, function in self._per_plugin("register_config_sections"):
-            record = self._records.get(plugin_name)
-            essential = record is not None and record.essential
-
-            def register(
-                section: ConfigSection, _plugin: str = plugin_name, _essential: bool = essential
-            ) -> None:
-                if not isinstance(section, ConfigSection):
-                    raise TypeError(f"expected a ConfigSection, got {type(section).__name__}")
-                if section.key in CORE_KEYS:
-                    raise ValueError(f"config section {section.key!r} is the core's")
-                if section.key in owners:
-                    raise ValueError(
-                        f"config section {section.key!r} is already registered by"
-                        f" plugin {owners[section.key]}"
-                    )
-                owners[section.key] = _plugin
-                sections.append((_essential, section))
-
-            try:
-                function(register=register)
-            except Exception as exc:
-                self._error(plugin_name, f"register_config_sections failed: {exc}")
-        ordered = [s for essential, s in sections if essential] + [
-            s for essential, s in sections if not essential
-        ]
+        found = self._registered(
+            "register_config_sections",
+            ConfigSection,
+            "config section",
+            lambda section: section.key,
+            reserved=CORE_KEYS,
+        )
+        ordered = [section for _owner, section in found]
+        owners = {section.key: owner for owner, section in found}
         keys = {s.key for s in ordered}
         usable: list[ConfigSection] = []
         for section in ordered:
@@ -327,31 +310,53 @@ class PluginManager:
         Each plugin's hook is called on its own, so a failure or a duplicate name is
         reported against the right plugin and the other rules still count.
         """
-        rules: list[tuple[bool, Rule]] = []
+        found = self._registered(
+            "register_escalation_rules", Rule, "escalation rule", lambda rule: rule.name
+        )
+        return [rule for _owner, rule in found]
+
+    def _registered(
+        self,
+        hook_name: str,
+        item_type: type[T],
+        kind: str,
+        key: Callable[[T], str],
+        *,
+        reserved: Iterable[str] = (),
+    ) -> list[tuple[str, T]]:
+        """What each plugin registers through a ``register(item)`` hook, essential
+        plugins' first, with the plugin that registered each.
+
+        Each plugin's hook is called on its own, so a failure, a wrong type, a reserved
+        key or a key another plugin took is reported against the right plugin and the
+        other items still count.
+        """
+        taken = frozenset(reserved)
+        found: list[tuple[bool, str, T]] = []
         owners: dict[str, str] = {}
-        for plugin_name, function in self._per_plugin("register_escalation_rules"):
+        for plugin_name, function in self._per_plugin(hook_name):
             record = self._records.get(plugin_name)
             essential = record is not None and record.essential
 
-            def register(
-                rule: Rule, _plugin: str = plugin_name, _essential: bool = essential
-            ) -> None:
-                if not isinstance(rule, Rule):
-                    raise TypeError(f"expected a Rule, got {type(rule).__name__}")
-                if rule.name in owners:
+            def register(item: T, _plugin: str = plugin_name, _essential: bool = essential) -> None:
+                if not isinstance(item, item_type):
+                    raise TypeError(f"expected a {item_type.__name__}, got {type(item).__name__}")
+                name = key(item)
+                if name in taken:
+                    raise ValueError(f"{kind} {name!r} is the core's")
+                if name in owners:
                     raise ValueError(
-                        f"escalation rule {rule.name!r} is already registered by"
-                        f" plugin {owners[rule.name]}"
+                        f"{kind} {name!r} is already registered by plugin {owners[name]}"
                     )
-                owners[rule.name] = _plugin
-                rules.append((_essential, rule))
+                owners[name] = _plugin
+                found.append((_essential, _plugin, item))
 
             try:
                 function(register=register)
             except Exception as exc:
-                self._error(plugin_name, f"register_escalation_rules failed: {exc}")
-        return [rule for essential, rule in rules if essential] + [
-            rule for essential, rule in rules if not essential
+                self._error(plugin_name, f"{hook_name} failed: {exc}")
+        return [(owner, item) for essential, owner, item in found if essential] + [
+            (owner, item) for essential, owner, item in found if not essential
         ]
 
     def keep_recordings(self, camera: str, start: datetime, end: datetime, incident: str) -> None:
