@@ -268,12 +268,12 @@ class Hub:
         self._stack.push_async_callback(stop)
 
     def _start_devices(self) -> None:
-        entries: list[tuple[str, str, Mapping[str, Any], ZoneMap]] = []
+        entries: list[tuple[str, str, Mapping[str, Any], ZoneMap, tuple[str, ...]]] = []
         for device in self.config.devices:
-            entries.append((device.id, device.type, device.settings, device.zone_map))
+            entries.append((device.id, device.type, device.settings, device.zone_map, ()))
         for camera in self.config.cameras:
-            entries.append((camera.id, camera.type, camera.settings, ZoneMap()))
-        for device_id, type_name, settings, zone_map in entries:
+            entries.append((camera.id, camera.type, camera.settings, ZoneMap(), camera.zones))
+        for device_id, type_name, settings, zone_map, zones in entries:
             device_type = self.device_types.get(type_name)
             if device_type is None:
                 log.error(
@@ -290,6 +290,7 @@ class Hub:
                 zone_map=zone_map,
                 log=logging.getLogger(f"ecrin.device.{device_id}"),
                 messages=self.messages,
+                zones=zones,
             )
             factory = device_type.factory
 

@@ -113,6 +113,8 @@ class DeviceContext:
         log: a logger named after the device.
         messages: the hub's shared message session (the MQTT broker's), for message
             devices; None while the shop has none.
+        zones: the shop zones a camera covers (its ``zones:`` in the configuration);
+            empty for other devices. A camera's events name the zones they happen in.
     """
 
     device_id: str
@@ -121,6 +123,7 @@ class DeviceContext:
     zone_map: ZoneMap = field(default_factory=ZoneMap)
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("ecrin.device"))
     messages: MessageSession | None = None
+    zones: tuple[str, ...] = ()
 
     def settings_as(self, settings_type: type[S]) -> S:
         """The settings as an instance of the device type's settings dataclass.
@@ -153,6 +156,9 @@ class DeviceType:
             derived from it, and the device reads ``ctx.settings_as(settings)``.
         simulator: builds a simulated panel of this type on a pseudo-terminal (see
             ``hub.simulation``), for the demo and walk tests; None when there is none.
+        messages: the device needs the hub's message session (``DeviceContext.messages``,
+            the MQTT broker): a shop configuring one gets a session, with the embedded
+            broker when no broker is configured.
     """
 
     name: str
@@ -162,6 +168,7 @@ class DeviceType:
     category: str = "panel"
     settings: type[Any] | None = None
     simulator: SimulatorFactory | None = None
+    messages: bool = False
 
     def __post_init__(self) -> None:
         if self.settings is None:

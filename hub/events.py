@@ -19,11 +19,14 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 __all__ = [
+    "CAMERA_STATES",
     "LIFE_SAFETY_KINDS",
     "AlarmKind",
     "AlarmSignal",
     "CameraAvailability",
+    "CameraDetection",
     "CameraMotion",
+    "CameraRecording",
     "DeviceFault",
     "Event",
     "HubStarted",
@@ -164,6 +167,8 @@ def _decode(type_text: str, value: Any) -> Any:
         return AlarmKind(value)
     if "frozenset" in type_text:
         return frozenset(value)
+    if type_text.startswith("tuple"):
+        return tuple(value)
     return value
 
 
@@ -264,19 +269,42 @@ class DeviceFault(Event):
     retry_in: float = 0.0
 
 
+#: The words of a camera's availability. ``unknown``: nothing heard since the hub
+#: started, or the way to the camera (the broker, the NVR) is lost: never ``online`` by
+#: default, never silently stale.
+CAMERA_STATES: frozenset[str] = frozenset({"online", "offline", "disabled", "unknown"})
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CameraAvailability(Event):
     """A camera (or one of its roles: detect, record, audio) changed availability.
 
     Attributes:
         camera: the configured camera id.
-        state: ``online``, ``offline`` or ``disabled``.
+        state: one of ``CAMERA_STATES``: ``online``, ``offline``, ``disabled`` (turned
+            off on purpose, at the NVR) or ``unknown`` (the hub cannot tell: the broker
+            or the NVR is gone from view).
         role: ``detect``, ``record``, ``audio`` or ``""`` for the camera as a whole.
+        reason: one line saying why, when the hub decided it (``NVR last will``,
+            ``broker lost``); empty when the camera's own message said so.
     """
 
     camera: str
     state: str
     role: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CameraRecording(Event):
+    """A camera's recording was turned on or off (Frigate's ``recordings/state``).
+
+    A camera can be online and not recording: for the authorisation request and for
+    the scene of a hold-up, only a recording camera covers its zones.
+    """
+
+    camera: str
+    recording: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -285,6 +313,30 @@ class CameraMotion(Event):
 
     camera: str
     active: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CameraDetection(Event):
+    """An object detection (Frigate's ``events``/``reviews``) began, changed or ended.
+
+    Attributes:
+        camera: the configured camera id.
+        detection: the NVR's id of the detection, to tie its phases together.
+        label: what was detected (``person``, ``car``...).
+        phase: ``new``, ``update`` or ``end``.
+        zones: the shop zones it is in: the camera's zone mapping applied to the NVR's
+            zones, or the camera's own zones when the NVR names none.
+        camera_zones: the zones of the camera image the NVR named, as it named them.
+        score: the detector's confidence (0-1), when given.
+    """
+
+    camera: str
+    detection: str
+    label: str
+    phase: str
+    zones: tuple[str, ...] = ()
+    camera_zones: tuple[str, ...] = ()
+    score: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

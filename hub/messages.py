@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 __all__ = [
+    "ConnectionListener",
     "MemorySession",
     "Message",
     "MessageHandler",
@@ -46,6 +47,8 @@ class Message:
 
 
 MessageHandler = Callable[[Message], None]
+#: Told ``True`` when the session (re)connects to its broker, ``False`` when it loses it.
+ConnectionListener = Callable[[bool], None]
 
 
 @runtime_checkable
@@ -54,7 +57,20 @@ class MessageSession(Protocol):
 
     Handlers run on the event loop and must not block (a device feeds its decoder and
     emits). A session resubscribes by itself after a reconnection.
+
+    While the broker is out of reach, nothing arrives: a device that reports a state
+    (a camera's availability) listens to the connection (``add_connection_listener``)
+    so that what it last heard is not taken for the present.
     """
+
+    @property
+    def connected(self) -> bool:
+        """Whether the session is connected to its broker now."""
+        ...
+
+    def add_connection_listener(self, listener: ConnectionListener) -> Callable[[], None]:
+        """Call ``listener`` on every connection change; returns the function removing it."""
+        ...
 
     async def subscribe(self, topic: str, handler: MessageHandler, *, qos: int = 0) -> None:
         """Deliver every message whose topic matches the filter ``topic`` to ``handler``."""
@@ -92,8 +108,22 @@ class MemorySession:
     """
 
     published: list[Message] = field(default_factory=list)
+    connected: bool = True
+    _listeners: list[ConnectionListener] = field(default_factory=list)
     _subscriptions: list[tuple[str, MessageHandler]] = field(default_factory=list)
     _retained: dict[str, Message] = field(default_factory=dict)
+
+    def add_connection_listener(self, listener: ConnectionListener) -> Callable[[], None]:
+        """Call ``listener`` on ``set_connected``; returns the function removing it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def set_connected(self, connected: bool) -> None:
+        """Play a broker lost (False) or regained (True): tell the listeners."""
+        if connected != self.connected:
+            self.connected = connected
+            for listener in list(self._listeners):
+                listener(connected)
 
     async def subscribe(self, topic: str, handler: MessageHandler, *, qos: int = 0) -> None:
         """Deliver matching messages to ``handler``, the retained ones at once."""

@@ -12,7 +12,9 @@ from hub.events import (
     AlarmKind,
     AlarmSignal,
     CameraAvailability,
+    CameraDetection,
     CameraMotion,
+    CameraRecording,
     DeviceFault,
     Event,
     HubStarted,
@@ -197,7 +199,18 @@ SAMPLES: list[Event] = [
     LinkRestored(device="p"),
     DeviceFault(device="p", reason="ENOENT", retry_in=2.5),
     CameraAvailability(camera="c", state="offline", role="record"),
+    CameraAvailability(camera="c", state="unknown", reason="broker lost"),
     CameraMotion(camera="c", active=True),
+    CameraRecording(camera="c", recording=False),
+    CameraDetection(
+        camera="c",
+        detection="1718-abc",
+        label="person",
+        phase="new",
+        zones=("vitrine",),
+        camera_zones=("comptoir",),
+        score=0.91,
+    ),
     HubStarted(site="Bijouterie"),
 ]
 

@@ -25,9 +25,11 @@ __all__ = [
     "CameraConfig",
     "Config",
     "DeviceConfig",
+    "EmbeddedBroker",
     "HttpConfig",
     "JournalConfig",
     "MqttConfig",
+    "MqttTls",
     "Placement",
     "PluginsConfig",
     "Risk",
@@ -150,15 +152,63 @@ class HttpConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class MqttConfig:
-    """The MQTT broker the cameras (and Home Assistant) speak through."""
+class MqttTls:
+    """TLS to the broker.
 
-    host: str
+    Attributes:
+        ca: the CA bundle to check the broker's certificate with; None: the system's.
+        certfile: the hub's client certificate, when the broker asks for one.
+        keyfile: its private key (kept 0600 by whoever installs it).
+        check_hostname: check that the certificate names the broker's host.
+    """
+
+    ca: Path | None = None
+    certfile: Path | None = None
+    keyfile: Path | None = None
+    check_hostname: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedBroker:
+    """The broker the hub starts itself when the shop configures none (``mqtt.host``
+    absent): on loopback by default, for the demo and a small shop."""
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+
+
+@dataclass(frozen=True, slots=True)
+class MqttConfig:
+    """The MQTT broker the cameras (and Home Assistant) speak through.
+
+    Attributes:
+        host: the broker; None: the hub starts its embedded broker (``embedded``).
+        port: the broker's port.
+        username: the hub's user name on the broker.
+        password: its password (``!secret``); hidden from ``repr``.
+        client_id: the hub's client id; stable across restarts, because the broker
+            keeps the hub's persistent session under it.
+        tls: TLS settings; None: plain TCP.
+        keepalive: seconds between the client's pings.
+        base_topic: the prefix of the hub's own topics (``<base_topic>/status``).
+        embedded: where the embedded broker listens, when ``host`` is None.
+    """
+
+    host: str | None = None
     port: int = 1883
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     client_id: str | None = None
-    tls: bool = False
+    tls: MqttTls | None = None
+    keepalive: int = 30
+    base_topic: str = "ecrin"
+    embedded: EmbeddedBroker = field(default_factory=EmbeddedBroker)
+
+    @property
+    def availability_topic(self) -> str:
+        """The hub's availability topic: ``online`` (retained) while the hub is
+        connected, ``offline`` when it leaves or its last will fires."""
+        return f"{self.base_topic}/status"
 
 
 @dataclass(frozen=True, slots=True)

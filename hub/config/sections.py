@@ -22,6 +22,7 @@ from hub.config.model import (
     HttpConfig,
     JournalConfig,
     MqttConfig,
+    MqttTls,
     Placement,
     PluginsConfig,
     Risk,
@@ -471,7 +472,7 @@ def read_mqtt(ctx: Context, node: YMap | None) -> MqttConfig | None:
         username=username,
         password=password,
         client_id=section.optional_string("client_id"),
-        tls=section.boolean("tls", False),
+        tls=MqttTls() if section.boolean("tls", False) else None,
     )
 
 

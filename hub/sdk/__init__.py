@@ -39,11 +39,14 @@ from hub.config import Config, ConfigSection, SectionContext
 from hub.decoding import Decoder, DecodeStats, Rejected
 from hub.devices import Device, DeviceContext, DeviceFactory, DeviceType, PanelZone, ZoneMap
 from hub.events import (
+    CAMERA_STATES,
     LIFE_SAFETY_KINDS,
     AlarmKind,
     AlarmSignal,
     CameraAvailability,
+    CameraDetection,
     CameraMotion,
+    CameraRecording,
     DeviceFault,
     Event,
     LinkLost,
@@ -56,6 +59,7 @@ from hub.rules import Match, Priority, Rule, RuleContext
 from hub.schema import Schema, Setting, SettingError, validate_settings
 from hub.sdk.framing import Line, LineDecoder, LineSplitter, Overflow
 from hub.sdk.messages import (
+    ConnectionListener,
     MemorySession,
     Message,
     MessageDecoder,
@@ -84,18 +88,22 @@ from hub.transports.tcp import ConnectionHandler, TcpLink, TcpServer
 from hub.typed_settings import setting, settings_from, settings_schema
 
 __all__ = [
+    "CAMERA_STATES",
     "LIFE_SAFETY_KINDS",
     "LINE_QUALITY_CODE",
     "PARITIES",
     "AlarmKind",
     "AlarmSignal",
     "CameraAvailability",
+    "CameraDetection",
     "CameraMotion",
+    "CameraRecording",
     "Command",
     "CommandContext",
     "Config",
     "ConfigSection",
     "ConnectionHandler",
+    "ConnectionListener",
     "DecodeStats",
     "Decoder",
     "DecoderCounters",

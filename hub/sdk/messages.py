@@ -14,16 +14,24 @@ to its own topics, and each message becomes events through a pure decoder:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
 from hub.decoding import DecodeStats
 from hub.devices import DeviceContext
 from hub.events import Event
-from hub.messages import MemorySession, Message, MessageHandler, MessageSession, topic_matches
+from hub.messages import (
+    ConnectionListener,
+    MemorySession,
+    Message,
+    MessageHandler,
+    MessageSession,
+    topic_matches,
+)
 
 __all__ = [
+    "ConnectionListener",
     "MemorySession",
     "Message",
     "MessageDecoder",
@@ -68,9 +76,11 @@ class MessageDevice:
         self.session = session
         self.decoder = decoder
         self.topics = tuple(topics)
+        self._remove_listener: Callable[[], None] | None = None
 
     async def __aenter__(self) -> Self:
-        """Subscribe to the device's topics."""
+        """Listen to the session's connection, then subscribe to the device's topics."""
+        self._remove_listener = self.session.add_connection_listener(self.connection_changed)
         for topic in self.topics:
             await self.session.subscribe(topic, self.handle)
         return self
@@ -81,12 +91,23 @@ class MessageDevice:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._remove_listener is not None:
+            self._remove_listener()
+            self._remove_listener = None
         for topic in self.topics:
             await self.session.unsubscribe(topic, self.handle)
 
     async def run(self) -> None:
         """Messages arrive through the session: wait to be cancelled."""
         await asyncio.Event().wait()
+
+    def connection_changed(self, connected: bool) -> None:
+        """The session lost (False) or regained (True) its broker; override to report it.
+
+        A device reporting a state should say it no longer knows it when the broker is
+        lost (a camera becomes ``unknown``); the session resubscribes on its own, and
+        retained messages bring the states back once it reconnects.
+        """
 
     def handle(self, message: Message) -> None:
         """Decode one message and emit its events (runs on the loop)."""

@@ -93,3 +93,27 @@ async def test_the_memory_session_keeps_the_last_retained_message_and_records_pu
     assert late == []
     assert [m.payload for m in session.published] == [b'{"up": true}', b"second", b""]
     assert seen[-1] == Message("hub/state", b"", retain=False, qos=0)
+
+
+class Watching(MessageDevice):
+    """A message device that records what it is told of the connection."""
+
+    def __init__(self, ctx: DeviceContext, session: MessageSession) -> None:
+        super().__init__(ctx, session, AvailabilityDecoder(), ["+/available"])
+        self.told: list[bool] = []
+
+    def connection_changed(self, connected: bool) -> None:
+        self.told.append(connected)
+
+
+async def test_a_message_device_is_told_of_the_broker_while_it_runs_only() -> None:
+    session = MemorySession()
+    device = Watching(DeviceContext(device_id="cam", settings={}, emit=lambda e: None), session)
+    session.set_connected(False)  # before the device runs: not told
+    async with device:
+        session.set_connected(False)  # no change: not told
+        session.set_connected(True)
+        session.set_connected(False)
+        assert session.connected is False
+    session.set_connected(True)  # after it left: not told
+    assert device.told == [True, False]
