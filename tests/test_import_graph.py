@@ -13,10 +13,11 @@ The layers:
 * **transports** (``hub.transports``) import no decoder (``hub.decoding``, protocol
   modules); **devices** only publish events: a device or transport module imports no
   bus, journal or recorder.
-* **features** (``hub.escalation``, ``hub.http``) import the core, and each other only
-  in the declared direction (``hub.http`` serves the escalation service, so it may
-  import its contracts, ``hub.escalation.model``; escalation never imports http). No
-  feature imports ``plugins``, nor reaches up to the plugin manager (``hub.plugins``).
+* **features** (``hub.escalation``, ``hub.http``, ``hub.homeassistant``) import the
+  core, and each other only in the declared direction (``hub.http`` serves the
+  escalation service, so it may import its contracts, ``hub.escalation.model``;
+  escalation never imports http). No feature imports ``plugins``, nor reaches up to
+  the plugin manager (``hub.plugins``).
 * the **composition root** (``hub.app``, ``hub.cli``, ``hub.__main__``) imports core
   and features, never ``plugins``. Nothing imports the composition root.
 * **plugins** import the public SDK (``hub.sdk``, ``PLUGIN_SURFACE``), their own
@@ -35,7 +36,7 @@ from typing import Final
 ROOT: Final = Path(__file__).resolve().parents[1]
 PACKAGES: Final = ("hub", "plugins")
 
-FEATURES: Final = ("hub.escalation", "hub.http")
+FEATURES: Final = ("hub.escalation", "hub.http", "hub.homeassistant")
 COMPOSITION_ROOT: Final = ("hub.app", "hub.cli", "hub.__main__")
 #: What ``hub.http`` may import of the escalation feature: its contracts.
 HTTP_MAY_IMPORT: Final = ("hub.escalation.model",)
@@ -45,7 +46,10 @@ DEVICE_MODULES: Final = ("hub.devices", "hub.transports", "plugins")
 RECORDING: Final = ("hub.bus", "hub.journal", "hub.recorder")
 #: The plugin that wires a feature (registers its configuration section, its rules)
 #: may import that feature.
-FEATURE_PLUGINS: Final = {"plugins.escalation": "hub.escalation"}
+FEATURE_PLUGINS: Final = {
+    "plugins.escalation": "hub.escalation",
+    "plugins.homeassistant": "hub.homeassistant",
+}
 
 
 def _within(module: str, prefixes: tuple[str, ...]) -> bool:
@@ -227,6 +231,11 @@ def test_the_rules_catch_each_kind_of_back_edge() -> None:
     assert violation(edge("hub.escalation.engine", "hub.config")) is None
     assert violation(edge("hub.app", "hub.escalation.engine")) is None
     assert violation(edge("plugins.escalation", "hub.escalation.config")) is None
+    assert violation(edge("plugins.homeassistant", "hub.homeassistant.config")) is None
+    assert violation(edge("hub.app", "hub.homeassistant")) is None
+    assert violation(edge("hub.state.registry", "hub.homeassistant")) is not None
+    assert violation(edge("hub.homeassistant.publisher", "hub.plugins")) is not None
+    assert violation(edge("plugins.panels", "hub.homeassistant")) is not None
     assert violation(edge("plugins.panels.devices", "plugins.panels.framing")) is None
     assert violation(edge("plugins.panels", "hub.devices")) is not None
     assert violation(edge("plugins.panels", "hub.sdk")) is None
