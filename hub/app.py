@@ -34,6 +34,7 @@ from hub.escalation.outbox import read_journal_anchor
 from hub.escalation.scene import EvidenceSettings
 from hub.escalation.site import EscalationSite
 from hub.events import AlarmSignal, Event, HubStarted, HubStopping
+from hub.homeassistant import DiscoveryPublisher, home_assistant_publisher
 from hub.hookspecs import HubInfo
 from hub.http import HttpSettings, Readiness, create_app, serve
 from hub.journal import Journal, JournalAnchor, JournalError, open_or_quarantine
@@ -100,6 +101,7 @@ class Hub:
         self.journal: Journal | None = None
         self.recorder: Recorder | None = None
         self.escalation: EscalationEngine | None = None
+        self.home_assistant: DiscoveryPublisher | None = None
         self.supervisors: dict[str, DeviceSupervisor] = {}
         self._backoff = backoff
         self._serve_http = serve_http
@@ -179,6 +181,11 @@ class Hub:
                 raise
             if self._serve_http:
                 await self._start_http(self.escalation)
+        # Home Assistant discovery: after the registry and the session, before the
+        # devices (their first states are published); it stops before the session.
+        publisher = home_assistant_publisher(self.config, self.messages, self.state)
+        if publisher is not None:
+            self.home_assistant = await self._stack.enter_async_context(publisher)
         self._start_devices()
         self.plugins.hub_started(self.info)
         self.emit(HubStarted(site=self.config.site.name))
