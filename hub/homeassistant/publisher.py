@@ -109,6 +109,7 @@ class DiscoveryPublisher:
         self._announced: set[str] = set()  # object ids whose config is out
         self._subscribed: list[tuple[str, Callable[[Message], None]]] = []
         self._remove_listener: Callable[[], None] | None = None
+        self._closing = False
 
     # -- lifecycle -----------------------------------------------------------------------
     async def __aenter__(self) -> Self:
@@ -136,6 +137,11 @@ class DiscoveryPublisher:
             self._remove_listener = None
         if self._feed is not None:
             self._feed.close()
+        # Told twice: a cancellation can be lost on Python 3.11 (``asyncio.wait_for``
+        # inside a client library returns a publish that completed at the same moment),
+        # and the worker then finds ``_closing`` when it wakes.
+        self._closing = True
+        self._wake.set()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -206,21 +212,35 @@ class DiscoveryPublisher:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._removals:
-                topic = next(iter(self._removals))
-                del self._removals[topic]
-                await self._remove(topic)
-            if self._everything:
-                self._everything = False
-                self._pending.clear()
-                await self._publish_everything()
-            while self._pending and not self._everything:
-                source = next(iter(self._pending))
-                del self._pending[source]
-                entity = self.discovery.entity_for(source)
-                if entity is not None:
-                    await self._publish_entity(entity, force=False)
+            if self._closing:
+                return
+            try:
+                await self._catch_up()
+            except Exception:  # a bug here must not end Home Assistant's updates for good
+                log.exception("Home Assistant discovery: unexpected error; carrying on")
             self.started.set()
+
+    async def _catch_up(self) -> None:
+        """Publish what waits: removals, then everything, or each entity changed."""
+        while self._removals:
+            topic = next(iter(self._removals))
+            del self._removals[topic]
+            await self._remove(topic)
+        if not self.session.connected:
+            # Nothing would get through, and the reconnection publishes everything.
+            self._everything = False
+            self._pending.clear()
+            return
+        if self._everything:
+            self._everything = False
+            self._pending.clear()
+            await self._publish_everything()
+        while self._pending and not self._everything:
+            source = next(iter(self._pending))
+            del self._pending[source]
+            entity = self.discovery.entity_for(source)
+            if entity is not None:
+                await self._publish_entity(entity, force=False)
 
     async def _publish(self, topic: str, payload: bytes, *, force: bool) -> bool:
         """Publish retained unless the topic holds it already (``force``: regardless)."""

@@ -5,6 +5,7 @@ nothing with discovery off; nothing sensitive, ever."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -216,12 +217,14 @@ async def test_a_reconnection_publishes_everything_again(
 
 
 class FlakySession(MemorySession):
-    """A session whose broker is gone while disconnected: a publish then fails."""
+    """A session whose broker can vanish before the session notices (``broker_up``)."""
+
+    broker_up = True
 
     async def publish(
         self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False
     ) -> None:
-        if not self.connected:
+        if not self.broker_up:
             raise ConnectionError("not connected to the broker")
         await super().publish(topic, payload, qos=qos, retain=retain)
 
@@ -230,17 +233,36 @@ async def test_a_failed_publish_is_counted_and_made_good_on_reconnection(
     plan: Discovery, registry: StateRegistry
 ) -> None:
     session = FlakySession()
+    holdup = AlarmSignal(time=T0, kind=AlarmKind.HOLDUP, device="centrale", zone="comptoir")
+    online = CameraAvailability(time=T0, camera="cam-comptoir", state="online")
     async with publishing(plan, session, registry) as publisher:
-        session.connected = False  # gone, and not yet noticed
+        session.broker_up = False  # gone, and not yet noticed
+        registry.apply(holdup)
+        await wait_until(lambda: publisher.stats.publish_errors == 1)
+        assert retained(session)[HOLDUP] == b"OFF"
+        # Noticed: nothing more is tried until the broker is back.
+        session.set_connected(False)
+        registry.apply(online)
+        session.broker_up = True
+        session.set_connected(True)
+        await wait_until(lambda: publisher.stats.republished == 2)
+        assert (retained(session)[HOLDUP], retained(session)[CAMERA]) == (b"ON", b"ON")
+        assert publisher.stats.publish_errors == 1
+
+
+async def test_a_broker_out_of_reach_at_start_is_waited_for(
+    plan: Discovery, registry: StateRegistry
+) -> None:
+    session = MemorySession(connected=False)
+    async with publishing(plan, session, registry) as publisher:
         registry.apply(
             AlarmSignal(time=T0, kind=AlarmKind.HOLDUP, device="centrale", zone="comptoir")
         )
-        await wait_until(lambda: publisher.stats.publish_errors == 1)
-        assert retained(session)[HOLDUP] == b"OFF"
-        session.connected = False
+        assert session.published == []
         session.set_connected(True)
-        await wait_until(lambda: retained(session)[HOLDUP] == b"ON")
-        assert publisher.stats.republished == 2
+        await wait_until(lambda: publisher.stats.republished == 1)
+        assert retained(session)[HOLDUP] == b"ON"
+        assert publisher.stats.publish_errors == 0
 
 
 async def test_what_the_configuration_no_longer_has_is_removed(
@@ -330,3 +352,37 @@ async def test_nothing_sensitive_is_ever_published(
         text = (message.topic + " " + message.payload.decode()).lower()
         for value in (*SENSITIVE, "esc-7f3a9c", "escalation", "[#1234", "unplugged"):
             assert value.lower() not in text, (value, message)
+
+
+class SwallowingSession(MemorySession):
+    """A session whose publish swallows a cancellation, as ``asyncio.wait_for`` of
+    Python 3.11 does in a client library when the publish completes at that moment."""
+
+    publishing = False
+    release: asyncio.Event | None = None
+
+    async def publish(
+        self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False
+    ) -> None:
+        if self.release is None:
+            await super().publish(topic, payload, qos=qos, retain=retain)
+            return
+        self.publishing = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.release.wait()
+        await super().publish(topic, payload, qos=qos, retain=retain)
+
+
+async def test_the_publisher_stops_even_when_a_cancellation_is_lost(
+    plan: Discovery, registry: StateRegistry
+) -> None:
+    session = SwallowingSession()
+    publisher = DiscoveryPublisher(plan, session, registry)
+    await publisher.__aenter__()
+    await asyncio.wait_for(publisher.started.wait(), 5)
+    session.release = asyncio.Event()
+    registry.apply(AlarmSignal(time=T0, kind=AlarmKind.HOLDUP, device="centrale", zone="comptoir"))
+    await wait_until(lambda: session.publishing)
+    async with asyncio.timeout(5):
+        await publisher.__aexit__(None, None, None)
+    assert retained(session)[HOLDUP] == b"ON"  # the publish under way completed
