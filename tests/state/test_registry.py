@@ -204,6 +204,24 @@ def test_a_plugin_zone_activity_opens_the_panel_zone_and_its_shop_zone() -> None
     assert state_of(registry, "panel_zone:panel:6").attributes.zone is None  # type: ignore[union-attr]
 
 
+def test_a_repeated_zone_activity_changes_nothing_but_the_last_report_wins_the_shop_zone() -> None:
+    zone_maps = {
+        "panel": ZoneMap(zones={5: PanelZone(zone="vitrine"), 6: PanelZone(zone="vitrine")})
+    }
+    registry = StateRegistry(zone_maps)
+    registry.apply(ZoneOpened(time=at(1), device="panel", panel_zone=5, open=True))
+    panel_zone = state_of(registry, "panel_zone:panel:5")
+    registry.apply(ZoneOpened(time=at(2), device="panel", panel_zone=5, open=True))
+    assert state_of(registry, "panel_zone:panel:5") is panel_zone  # a repeat: no new value
+    registry.apply(ZoneOpened(time=at(3), device="panel", panel_zone=6, open=False))
+    assert state_of(registry, "zone:vitrine").state == "closed"
+    # Zone 5 repeats that it is open: its own state is unchanged, its shop zone follows.
+    registry.apply(ZoneOpened(time=at(4), device="panel", panel_zone=5, open=True))
+    assert state_of(registry, "panel_zone:panel:5") is panel_zone
+    assert state_of(registry, "zone:vitrine").state == "open"
+    assert state_of(registry, "zone:vitrine").last_changed == at(4)
+
+
 # -- devices, links, cameras, escalations ---------------------------------------------------------
 def test_a_device_is_at_fault_until_heard_from_again() -> None:
     registry = StateRegistry()
