@@ -133,6 +133,10 @@ def _same(value: Any, word: Word) -> bool:
     return isinstance(value, int | float) and value == word
 
 
+#: What ``Payload`` holds before its JSON is read (the JSON ``null`` is None).
+_UNREAD: Final = object()
+
+
 class Payload:
     """One message's payload, read as text or JSON at most once whatever the number
     of rules that read it."""
@@ -142,7 +146,7 @@ class Payload:
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
         self._text: str | Bad | None = None
-        self._json: Any = None
+        self._json: Any = _UNREAD
 
     def _size(self) -> Bad | None:
         if not self.raw:
@@ -168,7 +172,7 @@ class Payload:
 
     def json(self) -> Any:
         """The payload's JSON value, or a ``Bad``."""
-        if self._json is None:
+        if self._json is _UNREAD:
             bad = self._size()
             if bad is not None:
                 self._json = bad
@@ -254,6 +258,9 @@ _INDEX = re.compile(r"\[\s*(\d+)\s*\]")
 _QUOTED = re.compile(r"""\[\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*\]""", re.S)
 _ESCAPE = re.compile(r"\\(.)", re.S)
 _TEMPLATE = re.compile(r"\s*\{\{(.*)\}\}\s*", re.S)
+_TEMPLATE_NAME = re.compile(r"\s*(value_json|value)\b")
+_FILTER_STEP = re.compile(r"\s*\|\s*(\w+)")
+_BLANKS = re.compile(r"\s*")
 _PATH_HELP: Final = "$, then .key, ['key'] or [0]"
 _TEMPLATE_HELP: Final = (
     "{{ value }} or {{ value_json }} with .key, ['key'] or [0], then | lower, | upper or | trim"
@@ -310,7 +317,7 @@ def _parse_template(text: str) -> Extraction | str:
         return f"a template is one {{{{ ... }}}} expression ({_TEMPLATE_HELP})"
     body = whole.group(1)
     offset = whole.start(1)
-    name = re.match(r"\s*(value_json|value)\b", body)
+    name = _TEMPLATE_NAME.match(body)
     if name is None:
         return f"a template reads value or value_json ({_TEMPLATE_HELP})"
     pos = name.end()
@@ -319,16 +326,15 @@ def _parse_template(text: str) -> Extraction | str:
         steps, pos = _steps(body, pos, _TEMPLATE_KEY)
     filters: list[str] = []
     while True:
-        step = re.compile(r"\s*\|\s*(\w+)").match(body, pos)
+        step = _FILTER_STEP.match(body, pos)
         if step is None:
             break
         if step.group(1) not in _FILTERS:
             return f"unknown filter {step.group(1)!r} (known: {', '.join(_FILTERS)})"
         filters.append(step.group(1))
         pos = step.end()
-    rest = re.compile(r"\s*").match(body, pos)
-    end = rest.end() if rest is not None else pos
-    if end != len(body):
+    rest = _BLANKS.match(body, pos)
+    if rest is None or rest.end() != len(body):
         return f"not in the template subset ({_TEMPLATE_HELP}): {_unexpected(text, offset + pos)}"
     return Extraction(text, tuple(steps) if steps is not None else None, tuple(filters))
 
