@@ -30,7 +30,7 @@ from hub.config.model import (
     Zone,
 )
 from hub.devices import DeviceType, PanelZone, ZoneMap
-from hub.schema import validate_settings
+from hub.schema import SettingError, validate_settings
 from hub.yamlsource import (
     INVALID,
     YMap,
@@ -293,6 +293,7 @@ def _settings(ctx: Context, section: Section, device_type: DeviceType | None) ->
     settings, errors = validate_settings(device_type.schema, values)
     for error in errors:
         entry = by_name.get(error.key)
+        key_path = join_path(path, error.key)
         if entry is None:  # a required setting is missing: point at "settings:"
             settings_entry = section.node.entries.get("settings")
             where: YNode = settings_entry.key if settings_entry is not None else section.node
@@ -301,9 +302,37 @@ def _settings(ctx: Context, section: Section, device_type: DeviceType | None) ->
         elif error.key not in device_type.schema:
             where = entry.key
         else:
-            where = entry.value
-        ctx.log.add(where, join_path(path, error.key), error.reason)
+            where, key_path = _inside(entry.value, key_path, error)
+        ctx.log.add(where, key_path, error.reason)
     return MappingProxyType(settings)
+
+
+def _inside(node: YNode, key_path: str, error: SettingError) -> tuple[YNode, str]:
+    """Where a problem inside a setting's value is (a check's ``SettingProblem``): the
+    node its path leads to, and the key path down to it, keys as the file writes them.
+
+    A path that stops existing part way (a required key that is absent) points at the
+    deepest node that exists, under the full path.
+    """
+    where = node
+    found = True
+    for depth, part in enumerate(error.path):
+        last = depth == len(error.path) - 1
+        if isinstance(part, int) and not isinstance(part, bool):
+            key_path += f"[{part}]"
+            if found and isinstance(where, YSeq) and 0 <= part < len(where.items):
+                where = where.items[part]
+            else:
+                found = False
+            continue
+        entry = where.entries.get(part) if found and isinstance(where, YMap) else None
+        if entry is None:
+            key_path = join_path(key_path, part)
+            found = False
+            continue
+        key_path = join_path(key_path, entry.key.text)
+        where = entry.key if last and error.at_key else entry.value
+    return where, key_path
 
 
 def _panel_zone(ctx: Context, node: YNode, path: str) -> PanelZone | None:

@@ -14,7 +14,8 @@ What it holds:
   ``PanelZone``;
 * typed settings: a frozen, keyword-only dataclass per device type, its fields
   declared with ``setting()``; ``DeviceType(settings=...)`` turns it into the schema
-  the configuration loader validates (``Setting``, ``Schema`` underneath);
+  the configuration loader validates (``Setting``, ``Schema`` underneath); a check of
+  a mapping or a list setting reports each mistake inside it as a ``SettingProblem``;
 * stream devices: ``StreamDevice`` (link → decoder → events, with counters, line
   quality, supervision and reconnection), its settings (``StreamSettings``,
   ``SerialSettings``, ``SerialStreamSettings``) and the links it may be given
@@ -56,7 +57,7 @@ from hub.events import (
 )
 from hub.hookspecs import HubInfo, hookimpl
 from hub.rules import Match, Priority, Rule, RuleContext
-from hub.schema import Schema, Setting, SettingError, validate_settings
+from hub.schema import Schema, Setting, SettingError, SettingProblem, validate_settings
 from hub.sdk.framing import Line, LineDecoder, LineSplitter, Overflow
 from hub.sdk.messages import (
     ConnectionListener,
@@ -147,6 +148,7 @@ __all__ = [
     "SerialStreamSettings",
     "Setting",
     "SettingError",
+    "SettingProblem",
     "SimulatorFactory",
     "StreamCounters",
     "StreamDevice",

@@ -51,7 +51,7 @@ def build_device(
     """
     values, errors = validate_settings(device_type.schema, settings)
     if errors:
-        raise ValueError("\n".join(f"settings.{e.key}: {e.reason}" for e in errors))
+        raise ValueError("\n".join(f"settings.{e.where()}: {e.reason}" for e in errors))
     ctx = DeviceContext(
         device_id=device_id,
         settings=values,
