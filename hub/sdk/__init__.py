@@ -14,7 +14,9 @@ What it holds:
   ``PanelZone``;
 * typed settings: a frozen, keyword-only dataclass per device type, its fields
   declared with ``setting()``; ``DeviceType(settings=...)`` turns it into the schema
-  the configuration loader validates (``Setting``, ``Schema`` underneath);
+  the configuration loader validates (``Setting``, ``Schema`` underneath), and
+  ``DeviceType(check=...)`` checks them against the rest of the entry
+  (``EntryCheck``, ``EntryProblem``);
 * stream devices: ``StreamDevice`` (link → decoder → events, with counters, line
   quality, supervision and reconnection), its settings (``StreamSettings``,
   ``SerialSettings``, ``SerialStreamSettings``) and the links it may be given
@@ -37,7 +39,16 @@ from __future__ import annotations
 from hub.commands import Command, CommandContext, HubRunner
 from hub.config import Config, ConfigSection, SectionContext
 from hub.decoding import Decoder, DecodeStats, Rejected
-from hub.devices import Device, DeviceContext, DeviceFactory, DeviceType, PanelZone, ZoneMap
+from hub.devices import (
+    Device,
+    DeviceContext,
+    DeviceFactory,
+    DeviceType,
+    EntryCheck,
+    EntryProblem,
+    PanelZone,
+    ZoneMap,
+)
 from hub.events import (
     CAMERA_STATES,
     LIFE_SAFETY_KINDS,
@@ -112,6 +123,8 @@ __all__ = [
     "DeviceFactory",
     "DeviceFault",
     "DeviceType",
+    "EntryCheck",
+    "EntryProblem",
     "Event",
     "HubInfo",
     "HubRunner",
