@@ -192,8 +192,6 @@ _RUNNING: dict[str, FrigateCamera] = {}
 class FrigateCamera(MessageDevice):
     """One shop camera behind Frigate, on the hub's shared message session."""
 
-    settings_type = FrigateSettings
-
     def __init__(self, ctx: DeviceContext) -> None:
         if ctx.messages is None:
             raise OSError("no message session: a Frigate camera needs the shop's MQTT broker")
