@@ -8,7 +8,9 @@ import json
 import re
 import shutil
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,7 +28,7 @@ from hub.config import (
     disabled_plugins,
     load_config,
 )
-from hub.devices import Device, DeviceContext, DeviceType, PanelZone
+from hub.devices import Device, DeviceContext, DeviceType, EntryProblem, PanelZone
 from hub.escalation.config import CONFIG_SECTIONS, contacts_of, escalation_of
 from hub.http import HttpSettings
 from hub.plugins import PluginManager
@@ -336,6 +338,74 @@ devices:
         f"{path}:13:17: devices[0].settings.baudrate: 9601 is not one of: 9600, 19200, 115200",
         f"{path}:14:7: devices[0].settings.speed: unknown setting (known: baudrate, code, port)",
         f"{path}:15:5: devices[1].settings.port: required setting is missing",
+    ]
+
+
+def _covers(settings: Mapping[str, Any], zones: tuple[str, ...]) -> list[EntryProblem]:
+    problems = [
+        EntryProblem("aim", f"{zone!r} is not a zone of the camera", item=str(name))
+        for name, zone in settings["aim"].items()
+        if zone not in zones
+    ]
+    if settings["label"] == "same" and settings["aim"]:
+        problems.append(EntryProblem("label", "not with aim"))
+    return problems
+
+
+CHECKED = {
+    **CATALOGUE,
+    "checked-camera": DeviceType(
+        "checked-camera",
+        _never_built,
+        {"aim": Setting(dict, default={}), "label": Setting(str, default="")},
+        category="camera",
+        check=_covers,
+    ),
+}
+
+
+def test_a_device_type_checks_its_settings_against_the_entry(tmp_path: Path) -> None:
+    """``DeviceType.check`` sees the camera's zones; each problem is at its line, an
+    item of a mapping at the item's own line."""
+    path = write(
+        tmp_path,
+        SITE
+        + """\
+cameras:
+  - id: cam
+    type: checked-camera
+    zones: [vitrine]
+    placement: indoor
+    settings:
+      aim:
+        a: vitrine
+        b: comptoir
+      label: same
+""",
+    )
+    assert issues(path, CHECKED) == [
+        f"{path}:17:12: cameras[0].settings.aim.b: 'comptoir' is not a zone of the camera",
+        f"{path}:18:14: cameras[0].settings.label: not with aim",
+    ]
+
+
+def test_the_entry_check_waits_for_valid_settings(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        SITE
+        + """\
+cameras:
+  - id: cam
+    type: checked-camera
+    zones: [vitrine]
+    placement: indoor
+    settings:
+      aim: {b: comptoir}
+      label: 3
+""",
+    )
+    assert issues(path, CHECKED) == [
+        f"{path}:16:14: cameras[0].settings.label: expected str, got int (3)"
     ]
 
 

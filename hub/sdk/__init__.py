@@ -15,7 +15,9 @@ What it holds:
 * typed settings: a frozen, keyword-only dataclass per device type, its fields
   declared with ``setting()``; ``DeviceType(settings=...)`` turns it into the schema
   the configuration loader validates (``Setting``, ``Schema`` underneath); a check of
-  a mapping or a list setting reports each mistake inside it as a ``SettingProblem``;
+  a mapping or a list setting reports each mistake inside it as a ``SettingProblem``,
+  and ``DeviceType(check=...)`` checks them against the rest of the entry
+  (``EntryCheck``, ``EntryProblem``);
 * stream devices: ``StreamDevice`` (link → decoder → events, with counters, line
   quality, supervision and reconnection), its settings (``StreamSettings``,
   ``SerialSettings``, ``SerialStreamSettings``) and the links it may be given
@@ -38,7 +40,16 @@ from __future__ import annotations
 from hub.commands import Command, CommandContext, HubRunner
 from hub.config import Config, ConfigSection, SectionContext
 from hub.decoding import Decoder, DecodeStats, Rejected
-from hub.devices import Device, DeviceContext, DeviceFactory, DeviceType, PanelZone, ZoneMap
+from hub.devices import (
+    Device,
+    DeviceContext,
+    DeviceFactory,
+    DeviceType,
+    EntryCheck,
+    EntryProblem,
+    PanelZone,
+    ZoneMap,
+)
 from hub.events import (
     CAMERA_STATES,
     LIFE_SAFETY_KINDS,
@@ -113,6 +124,8 @@ __all__ = [
     "DeviceFactory",
     "DeviceFault",
     "DeviceType",
+    "EntryCheck",
+    "EntryProblem",
     "Event",
     "HubInfo",
     "HubRunner",
