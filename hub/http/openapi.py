@@ -95,6 +95,8 @@ _ANNOTATIONS: Final[dict[str, Any]] = {
     "str | None": _STRING_OR_NULL,
     "int": {"type": "integer"},
     "float": {"type": "number"},
+    "datetime | None": _DATETIME_OR_NULL,
+    "tuple[str, ...]": {"type": "array", "items": {"type": "string"}},
     "tuple[tuple[str, str], ...]": {
         "type": "array",
         "items": {
