@@ -30,13 +30,15 @@ What it holds:
   ``DeviceType(simulator=...)`` for the demo and walk tests;
 * the events plugins emit: ``AlarmSignal``, ``PanelState``, ``CameraAvailability``...
 * the escalation rule contract (``register_escalation_rules``): ``Rule``, ``Match``,
-  ``Priority``, ``RuleContext``;
+  ``Priority``, ``RuleContext``, and ``CameraStatus`` (what ``RuleContext.camera``
+  answers);
 * configuration sections a plugin contributes (``register_config_sections``):
   ``ConfigSection``, ``SectionContext``, and ``Config`` to read one back.
 """
 
 from __future__ import annotations
 
+from hub.cameras import CameraStatus
 from hub.commands import Command, CommandContext, HubRunner
 from hub.config import Config, ConfigSection, SectionContext
 from hub.decoding import Decoder, DecodeStats, Rejected
@@ -110,6 +112,7 @@ __all__ = [
     "CameraDetection",
     "CameraMotion",
     "CameraRecording",
+    "CameraStatus",
     "Command",
     "CommandContext",
     "Config",

@@ -15,7 +15,6 @@ from hub.events import (
     AlarmKind,
     AlarmSignal,
     CameraAvailability,
-    CameraMotion,
     DeviceFault,
     Event,
     LinkLost,
@@ -24,7 +23,6 @@ from hub.events import (
 )
 from hub.state import (
     ARMED_HISTORY,
-    CameraAttributes,
     Domain,
     PartitionAttributes,
     State,
@@ -252,27 +250,6 @@ def test_links_go_down_and_up_with_since_and_reason() -> None:
     assert (up.state, up.last_changed, up.attributes.reason) == ("up", at(7), "silence for 90 s")  # type: ignore[union-attr]
 
 
-def test_a_camera_is_unknown_until_heard_from() -> None:
-    registry = StateRegistry(cameras=["cam-counter", "cam-door"])
-    unknown = state_of(registry, "camera:cam-counter")
-    assert (unknown.state, unknown.last_changed, unknown.attributes) == (
-        "unknown",
-        None,
-        CameraAttributes(),
-    )
-    registry.apply(
-        CameraAvailability(time=at(1), camera="cam-counter", state="online", role="record")
-    )
-    online = state_of(registry, "camera:cam-counter")
-    assert (online.state, online.attributes.recording) == ("online", True)  # type: ignore[union-attr]
-    registry.apply(CameraAvailability(time=at(2), camera="cam-counter", state="offline", role=""))
-    offline = state_of(registry, "camera:cam-counter")
-    assert offline.state == "offline"
-    assert offline.attributes.roles == (("", "offline"), ("record", "online"))  # type: ignore[union-attr]
-    registry.apply(CameraMotion(time=at(3), camera="cam-door", active=True))  # not availability
-    assert state_of(registry, "camera:cam-door").state == "unknown"
-
-
 @dataclass(frozen=True)
 class FakeEscalation:
     """The fields of an escalation the registry reads (``EscalationSnapshot``)."""
@@ -316,7 +293,16 @@ def test_the_json_form_is_plain() -> None:
         "entity_id": "camera:c",
         "domain": "camera",
         "state": "online",
-        "attributes": {"recording": True, "roles": [["record", "online"]]},
+        "attributes": {
+            "covering": True,
+            "recording": True,
+            "motion": None,
+            "roles": [["record", "online"]],
+            "reason": "",
+            "detection": "",
+            "detection_zones": [],
+            "detected_at": None,
+        },
         "last_changed": at(1).isoformat(),
         "last_updated": at(1).isoformat(),
     }
