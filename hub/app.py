@@ -173,6 +173,7 @@ class Hub:
                         journal=self.journal,
                         clock=self._clock,
                         state=self.state,
+                        cameras=self.state,
                     )
                 )
             except BaseException:

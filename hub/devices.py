@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -31,6 +31,8 @@ __all__ = [
     "DeviceContext",
     "DeviceFactory",
     "DeviceType",
+    "EntryCheck",
+    "EntryProblem",
     "PanelZone",
     "ZoneMap",
 ]
@@ -142,6 +144,27 @@ DeviceFactory = Callable[[DeviceContext], Device]
 
 
 @dataclass(frozen=True, slots=True)
+class EntryProblem:
+    """A device's settings that do not fit the rest of its entry (``DeviceType.check``).
+
+    Attributes:
+        setting: the setting at fault; the problem is reported at its line.
+        reason: one line saying why.
+        item: a key of the setting when the setting is a mapping: the problem is
+            reported at that entry's line (``settings.zones.porte``).
+    """
+
+    setting: str
+    reason: str
+    item: str | None = None
+
+
+#: ``DeviceType.check``: the device's validated settings and the shop zones its entry
+#: covers (a camera's ``zones:``; empty for other devices) in, the problems out.
+EntryCheck = Callable[[Mapping[str, Any], tuple[str, ...]], Sequence[EntryProblem]]
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceType:
     """A kind of device a plugin provides.
 
@@ -159,6 +182,10 @@ class DeviceType:
         messages: the device needs the hub's message session (``DeviceContext.messages``,
             the MQTT broker): a shop configuring one gets a session, with the embedded
             broker when no broker is configured.
+        check: what one setting's own ``check`` cannot see: the settings against each
+            other and against the rest of the entry (a Frigate camera's zone mapping
+            must name zones the camera covers). The configuration loader calls it once
+            the settings are valid, and reports each ``EntryProblem`` at its line.
     """
 
     name: str
@@ -169,6 +196,7 @@ class DeviceType:
     settings: type[Any] | None = None
     simulator: SimulatorFactory | None = None
     messages: bool = False
+    check: EntryCheck | None = None
 
     def __post_init__(self) -> None:
         if self.settings is None:

@@ -1,11 +1,13 @@
 """The escalation rule contract: what a plugin implements to make a signal escalate.
 
 A rule looks at one bus event, and at what the hub knows (is the panel armed, is the
-device wired to hold-up buttons: the ``RuleContext``), and says whether it calls for
-an escalation (a ``Match``) and how urgent it is (a ``Priority``). The contract lives
-in the core so that the hookspecs, the plugin manager and any plugin can speak it
-without importing the escalation feature; the built-in rules and the engine that
-runs them are the feature's (``hub.escalation.rules``, ``hub.escalation.engine``).
+device wired to hold-up buttons, which zones a camera covers and how exposed they are,
+did this report begin a camera's outage, is a hold-up open: the ``RuleContext``), and
+says whether it calls for an escalation (a ``Match``) and how urgent it is (a
+``Priority``). The contract lives in the core so that the hookspecs, the plugin
+manager and any plugin can speak it without importing the escalation feature; the
+built-in rules and the engine that runs them are the feature's
+(``hub.escalation.rules``, ``hub.escalation.engine``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Protocol
 
+from hub.cameras import CameraStatus
 from hub.events import AlarmKind, Event
 
 __all__ = ["SCENE_KINDS", "Match", "Priority", "Rule", "RuleContext"]
@@ -28,7 +31,7 @@ class Priority(enum.StrEnum):
 
     LIFE_SAFETY = "life-safety"  # hold-up, duress, panic
     ALARM = "alarm"  # burglary while armed
-    TECHNICAL = "technical"  # link lost on a hold-up device, tamper
+    TECHNICAL = "technical"  # link lost on a hold-up device, tamper, camera lost
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +39,9 @@ class Match:
     """What a rule found: an incident to escalate.
 
     Attributes:
-        kind: what happened (``holdup``, ``burglary``, ``link_lost``...).
+        kind: what happened (``holdup``, ``burglary``, ``link_lost``, ``camera_lost``...).
         priority: see ``Priority``.
-        device: the device that reported it.
+        device: the device that reported it (the camera, for a camera's outage).
         zone: the shop zone, when known.
     """
 
@@ -72,6 +75,34 @@ class RuleContext(Protocol):
 
     def has_holdup_zones(self, device: str) -> bool:
         """Whether the device has panel zones wired to hold-up buttons."""
+        ...
+
+    def zone_armed(self, zone: str) -> bool | None:
+        """Whether the shop is armed where ``zone`` is, when the event being judged
+        happened: any partition of the panels whose zone maps place a panel zone in
+        it, or of any panel when none does; None when none of them was heard of."""
+        ...
+
+    def zone_risk(self, zone: str) -> str | None:
+        """The zone's configured risk (``low``, ``medium``, ``high``); None when the
+        zone is not configured."""
+        ...
+
+    def camera_zones(self, camera: str) -> tuple[str, ...]:
+        """The shop zones the camera covers, in the configuration's order."""
+        ...
+
+    def camera(self, camera: str) -> CameraStatus:
+        """The camera's availability now (``unknown`` when never heard of)."""
+        ...
+
+    def camera_outage_began(self, event: Event) -> bool:
+        """Whether ``event`` is the report that made its camera stop covering, in an
+        outage that still lasts (not a repeat within it; see docs/state.md)."""
+        ...
+
+    def holdup_open(self) -> bool:
+        """Whether a hold-up, duress or panic escalation is open (not resolved)."""
         ...
 
 

@@ -6,15 +6,45 @@ reports every problem with its file, line and key path. It is deliberately tiny 
 required, default, choices, bounds, and a check of one's own for what those cannot
 say) so that a plugin author can read it in one go and the loader can point at the
 exact line of a mistake.
+
+A setting whose value is a mapping or a list (a camera's ``availability: {topic: ...,
+online: ...}``) is checked by its own ``check``, which may return one
+``SettingProblem`` per mistake inside the value, each with the path to it: the loader
+then reports each at its own line and column (``...settings.availability.topic``)
+rather than all at the setting's first line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Schema", "Setting", "SettingError", "validate_settings"]
+__all__ = ["Check", "Schema", "Setting", "SettingError", "SettingProblem", "validate_settings"]
+
+
+@dataclass(frozen=True, slots=True)
+class SettingProblem:
+    """One mistake inside a setting's value (a mapping or a list), found by its check.
+
+    Attributes:
+        path: the keys (as the mapping holds them) and list indexes from the setting's
+            value down to what is wrong: ``("topic",)`` for the ``topic`` of a mapping,
+            ``(2, "id")`` for the ``id`` of its third item, ``()`` for the value as a
+            whole. A path that stops existing part way (a required key that is absent)
+            is reported at the deepest part that exists, under the full path.
+        reason: what is wrong, and what is allowed.
+        at_key: point at the last key rather than its value (a key that is not known).
+    """
+
+    path: tuple[Hashable, ...]
+    reason: str
+    at_key: bool = False
+
+
+#: A setting's own check: why a value of the right type is refused (one reason, or one
+#: ``SettingProblem`` per mistake inside a mapping or a list), or None (or no problem).
+Check = Callable[[Any], str | Sequence[SettingProblem] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +63,9 @@ class Setting:
         check: called with a value of the right type, once the other rules pass; it
             returns why the value is refused (reported at the setting's line), or None.
             For what types and bounds cannot say, such as the form of each item of a
-            list.
+            list. For a mapping or a list, it may return a sequence of
+            ``SettingProblem`` instead: each is reported at its own line and column.
+            It must not raise, whatever the value holds.
     """
 
     type: type
@@ -43,7 +75,7 @@ class Setting:
     minimum: float | None = None
     maximum: float | None = None
     help: str = ""
-    check: Callable[[Any], str | None] | None = None
+    check: Check | None = None
 
     def describe(self) -> dict[str, Any]:
         """A JSON-able description (used by ``ecrin plugins``)."""
@@ -66,10 +98,29 @@ Schema = Mapping[str, Setting]
 
 @dataclass(frozen=True, slots=True)
 class SettingError:
-    """A problem with one setting: the key (relative to the settings) and why."""
+    """A problem with one setting.
+
+    Attributes:
+        key: the setting (relative to the settings).
+        reason: why.
+        path: where inside the setting's value, for a check's ``SettingProblem``
+            (empty: the setting as a whole).
+        at_key: the problem is the last key of ``path`` itself (unknown), not its value.
+    """
 
     key: str
     reason: str
+    path: tuple[Hashable, ...] = ()
+    at_key: bool = False
+
+    def where(self) -> str:
+        """The key path from the settings down, for a message: ``availability.topic``,
+        ``zones[2]``."""
+        text = self.key
+        for part in self.path:
+            index = isinstance(part, int) and not isinstance(part, bool)
+            text += f"[{part}]" if index else f".{part}"
+        return text
 
 
 def _type_ok(expected: type, value: Any) -> bool:
@@ -122,9 +173,19 @@ def validate_settings(
         if setting.maximum is not None and value > setting.maximum:
             errors.append(SettingError(key, f"{value!r} is above the maximum {setting.maximum}"))
             continue
-        problem = setting.check(value) if setting.check is not None else None
-        if problem is not None:
-            errors.append(SettingError(key, problem))
+        problems = _checked(setting.check, value) if setting.check is not None else []
+        if problems:
+            errors += [SettingError(key, p.reason, p.path, p.at_key) for p in problems]
             continue
         out[key] = float(value) if setting.type is float else value
     return out, errors
+
+
+def _checked(check: Check, value: Any) -> list[SettingProblem]:
+    """A check's verdict as a list of problems (a reason is a problem of the whole)."""
+    verdict = check(value)
+    if verdict is None:
+        return []
+    if isinstance(verdict, str):
+        return [SettingProblem((), verdict)]
+    return list(verdict)

@@ -16,11 +16,11 @@ import copy
 import dataclasses
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from hub.schema import Setting
+from hub.schema import Check, Setting
 
 __all__ = ["setting", "settings_from", "settings_schema"]
 
@@ -39,7 +39,7 @@ class _Rules:
     minimum: float | None
     maximum: float | None
     help: str
-    check: Callable[[Any], str | None] | None
+    check: Check | None
 
 
 def setting(
@@ -50,7 +50,7 @@ def setting(
     minimum: float | None = None,
     maximum: float | None = None,
     help: str = "",
-    check: Callable[[Any], str | None] | None = None,
+    check: Check | None = None,
 ) -> Any:
     """Declare one field of a settings dataclass, with the rules the loader checks.
 
@@ -62,7 +62,9 @@ def setting(
         minimum: the lowest allowed number (inclusive).
         maximum: the highest allowed number (inclusive).
         help: one line for the docs and ``ecrin plugins``.
-        check: returns why a value of the right type is refused, or None.
+        check: returns why a value of the right type is refused, or None; for a
+            ``dict`` or ``list`` setting, it may return one ``hub.schema.SettingProblem``
+            per mistake inside the value, each reported at its own line and column.
 
     Returns:
         A ``dataclasses.field`` (typed ``Any`` so that it can stand as a default).

@@ -8,7 +8,9 @@ import json
 import re
 import shutil
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,11 +28,11 @@ from hub.config import (
     disabled_plugins,
     load_config,
 )
-from hub.devices import Device, DeviceContext, DeviceType, PanelZone
+from hub.devices import Device, DeviceContext, DeviceType, EntryProblem, PanelZone
 from hub.escalation.config import CONFIG_SECTIONS, contacts_of, escalation_of
 from hub.http import HttpSettings
 from hub.plugins import PluginManager
-from hub.schema import Setting, SettingError, validate_settings
+from hub.schema import Setting, SettingError, SettingProblem, validate_settings
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "config"
@@ -336,6 +338,74 @@ devices:
         f"{path}:13:17: devices[0].settings.baudrate: 9601 is not one of: 9600, 19200, 115200",
         f"{path}:14:7: devices[0].settings.speed: unknown setting (known: baudrate, code, port)",
         f"{path}:15:5: devices[1].settings.port: required setting is missing",
+    ]
+
+
+def _covers(settings: Mapping[str, Any], zones: tuple[str, ...]) -> list[EntryProblem]:
+    problems = [
+        EntryProblem("aim", f"{zone!r} is not a zone of the camera", item=str(name))
+        for name, zone in settings["aim"].items()
+        if zone not in zones
+    ]
+    if settings["label"] == "same" and settings["aim"]:
+        problems.append(EntryProblem("label", "not with aim"))
+    return problems
+
+
+CHECKED = {
+    **CATALOGUE,
+    "checked-camera": DeviceType(
+        "checked-camera",
+        _never_built,
+        {"aim": Setting(dict, default={}), "label": Setting(str, default="")},
+        category="camera",
+        check=_covers,
+    ),
+}
+
+
+def test_a_device_type_checks_its_settings_against_the_entry(tmp_path: Path) -> None:
+    """``DeviceType.check`` sees the camera's zones; each problem is at its line, an
+    item of a mapping at the item's own line."""
+    path = write(
+        tmp_path,
+        SITE
+        + """\
+cameras:
+  - id: cam
+    type: checked-camera
+    zones: [vitrine]
+    placement: indoor
+    settings:
+      aim:
+        a: vitrine
+        b: comptoir
+      label: same
+""",
+    )
+    assert issues(path, CHECKED) == [
+        f"{path}:17:12: cameras[0].settings.aim.b: 'comptoir' is not a zone of the camera",
+        f"{path}:18:14: cameras[0].settings.label: not with aim",
+    ]
+
+
+def test_the_entry_check_waits_for_valid_settings(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        SITE
+        + """\
+cameras:
+  - id: cam
+    type: checked-camera
+    zones: [vitrine]
+    placement: indoor
+    settings:
+      aim: {b: comptoir}
+      label: 3
+""",
+    )
+    assert issues(path, CHECKED) == [
+        f"{path}:16:14: cameras[0].settings.label: expected str, got int (3)"
     ]
 
 
@@ -1058,3 +1128,73 @@ def test_a_setting_check_refuses_at_the_setting_with_its_reason() -> None:
     assert "pairs" not in values
     _values, errors = validate_settings(schema, {"pairs": "2"})  # the type comes first
     assert errors == [SettingError("pairs", "expected list, got str ('2')")]
+
+
+def _pair_problems(value: dict[object, object]) -> list[SettingProblem]:
+    """A check of a mapping setting: ``{left: str, right: str, extra: [str...]}``."""
+    problems = [
+        SettingProblem((key,), "unknown key (known: extra, left, right)", at_key=True)
+        for key in value
+        if key not in ("left", "right", "extra")
+    ]
+    if "left" not in value:
+        problems.append(SettingProblem(("left",), "required, missing"))
+    if value.get("left") == value.get("right"):
+        problems.append(SettingProblem(("right",), "must differ from left"))
+    extra = value.get("extra", [])
+    for index, item in enumerate(extra if isinstance(extra, list) else []):
+        if not isinstance(item, str):
+            problems.append(SettingProblem(("extra", index), "expected a string"))
+    return problems
+
+
+def test_a_check_reports_each_problem_inside_a_mapping_at_its_line_and_column(
+    tmp_path: Path,
+) -> None:
+    """A check returning ``SettingProblem``s: each at the line and column of what is
+    wrong (the value; the key when unknown; the mapping when a key is missing)."""
+    catalogue = dict(CATALOGUE)
+    catalogue["pair-camera"] = DeviceType(
+        "pair-camera",
+        _never_built,
+        {"pair": Setting(dict, required=True, check=_pair_problems)},
+        category="camera",
+    )
+    path = write(
+        tmp_path,
+        SITE
+        + """\
+cameras:
+  - id: cam-a
+    type: pair-camera
+    zones: [vitrine]
+    placement: indoor
+    settings:
+      pair:
+        left: a
+        right: a
+        colour: blue
+        extra: [x, 3]
+  - id: cam-b
+    type: pair-camera
+    zones: [comptoir]
+    placement: indoor
+    settings:
+      pair: {right: b}
+""",
+    )
+    assert issues(path, catalogue) == [
+        f"{path}:17:16: cameras[0].settings.pair.right: must differ from left",
+        f"{path}:18:9: cameras[0].settings.pair.colour: unknown key (known: extra, left, right)",
+        f"{path}:19:20: cameras[0].settings.pair.extra[1]: expected a string",
+        f"{path}:25:13: cameras[1].settings.pair.left: required, missing",
+    ]
+
+
+def test_setting_problems_carry_their_path_through_validation() -> None:
+    schema = {"pair": Setting(dict, default={}, check=_pair_problems)}
+    _values, errors = validate_settings(schema, {"pair": {"left": "a", "extra": ["x", 3]}})
+    assert errors == [SettingError("pair", "expected a string", ("extra", 1))]
+    assert errors[0].where() == "pair.extra[1]"
+    values, errors = validate_settings(schema, {"pair": {"left": "a", "right": "b"}})
+    assert (values, errors) == ({"pair": {"left": "a", "right": "b"}}, [])

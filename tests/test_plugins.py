@@ -47,7 +47,8 @@ def test_builtin_plugins_load_through_entry_points(plugin_site: Path) -> None:
     records = {r.name: r for r in manager.records()}
     assert records["sim"].distribution == "ecrin"
     assert records["sim"].module == "plugins.sim"
-    assert {"sim-panel", "sim-camera"} <= set(manager.device_types())
+    assert {"sim-panel", "sim-camera", "mqtt-camera"} <= set(manager.device_types())
+    assert records["mqtt-camera"].module == "plugins.cameras.mqtt_camera"
 
 
 def test_third_party_plugin_has_version_hooks_and_device_types(plugin_site: Path) -> None:

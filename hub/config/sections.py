@@ -8,7 +8,7 @@ recording each problem rather than stopping at it.
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -29,10 +29,11 @@ from hub.config.model import (
     Site,
     Zone,
 )
-from hub.devices import DeviceType, PanelZone, ZoneMap
-from hub.schema import validate_settings
+from hub.devices import DeviceType, EntryProblem, PanelZone, ZoneMap
+from hub.schema import SettingError, validate_settings
 from hub.yamlsource import (
     INVALID,
+    YEntry,
     YMap,
     YNode,
     YScalar,
@@ -280,9 +281,15 @@ def _device_type(ctx: Context, section: Section, *, camera: bool) -> tuple[str, 
     return name, device_type
 
 
-def _settings(ctx: Context, section: Section, device_type: DeviceType | None) -> Mapping[str, Any]:
+def _settings(
+    ctx: Context,
+    section: Section,
+    device_type: DeviceType | None,
+    zones: tuple[str, ...] = (),
+) -> Mapping[str, Any]:
     """The entry's settings, validated against its type's schema, each error at the
-    line of the setting it is about."""
+    line of the setting it is about; then, when they are valid, checked against the
+    rest of the entry (``DeviceType.check``, given the entry's shop ``zones``)."""
     path = section.at("settings")
     node = section.mapping("settings")
     if device_type is None or (node is None and section.get("settings") is not None):
@@ -291,8 +298,11 @@ def _settings(ctx: Context, section: Section, device_type: DeviceType | None) ->
     values = {entry.key.value: to_plain(entry.value) for entry in entries.values()}
     by_name = {str(key): entry for key, entry in entries.items()}
     settings, errors = validate_settings(device_type.schema, values)
+    if not errors and device_type.check is not None:
+        _check_entry(ctx, section, device_type.check(MappingProxyType(settings), zones), by_name)
     for error in errors:
         entry = by_name.get(error.key)
+        key_path = join_path(path, error.key)
         if entry is None:  # a required setting is missing: point at "settings:"
             settings_entry = section.node.entries.get("settings")
             where: YNode = settings_entry.key if settings_entry is not None else section.node
@@ -301,9 +311,59 @@ def _settings(ctx: Context, section: Section, device_type: DeviceType | None) ->
         elif error.key not in device_type.schema:
             where = entry.key
         else:
-            where = entry.value
-        ctx.log.add(where, join_path(path, error.key), error.reason)
+            where, key_path = _inside(entry.value, key_path, error)
+        ctx.log.add(where, key_path, error.reason)
     return MappingProxyType(settings)
+
+
+def _inside(node: YNode, key_path: str, error: SettingError) -> tuple[YNode, str]:
+    """Where a problem inside a setting's value is (a check's ``SettingProblem``): the
+    node its path leads to, and the key path down to it, keys as the file writes them.
+
+    A path that stops existing part way (a required key that is absent) points at the
+    deepest node that exists, under the full path.
+    """
+    where = node
+    found = True
+    for depth, part in enumerate(error.path):
+        last = depth == len(error.path) - 1
+        if isinstance(part, int) and not isinstance(part, bool):
+            key_path += f"[{part}]"
+            if found and isinstance(where, YSeq) and 0 <= part < len(where.items):
+                where = where.items[part]
+            else:
+                found = False
+            continue
+        entry = where.entries.get(part) if found and isinstance(where, YMap) else None
+        if entry is None:
+            key_path = join_path(key_path, part)
+            found = False
+            continue
+        key_path = join_path(key_path, entry.key.text)
+        where = entry.key if last and error.at_key else entry.value
+    return where, key_path
+
+
+def _check_entry(
+    ctx: Context,
+    section: Section,
+    problems: Sequence[EntryProblem],
+    by_name: Mapping[str, YEntry],
+) -> None:
+    """Report what a device type's ``check`` found, each at the line of its setting
+    (or of the setting's entry it names)."""
+    path = section.at("settings")
+    for problem in problems:
+        entry = by_name.get(problem.setting)
+        key_path = join_path(path, problem.setting)
+        where: YNode = section.node
+        if entry is not None:
+            where = entry.value
+            item = entry.value.get(problem.item) if isinstance(entry.value, YMap) else None
+            if problem.item is not None and item is not None:
+                where = item
+                key_path = join_path(key_path, problem.item)
+        ctx.log.add(where, key_path, problem.reason)
 
 
 def _panel_zone(ctx: Context, node: YNode, path: str) -> PanelZone | None:
@@ -411,12 +471,13 @@ def read_cameras(ctx: Context, items: tuple[YNode, ...]) -> tuple[CameraConfig, 
                 f" month, at most {MAX_RETENTION_DAYS} days"
             ),
         )
+        zones = _camera_zones(ctx, section)
         cameras.append(
             CameraConfig(
                 id=camera_id,
                 type=type_name,
-                settings=_settings(ctx, section, device_type),
-                zones=_camera_zones(ctx, section),
+                settings=_settings(ctx, section, device_type, zones),
+                zones=zones,
                 placement=placement,
                 views_public_road=section.boolean("views_public_road", False),
                 retention_days=retention,

@@ -95,6 +95,8 @@ class ReferentActions:
         lock: the engine's lock, held across each action and its ``commit``.
         clock: wall-clock time.
         commit: the engine's ``_apply``.
+        refresh: a snapshot with its cameras' availability as of now (every change
+            carries it; the default leaves it as it was).
     """
 
     def __init__(
@@ -106,7 +108,9 @@ class ReferentActions:
         lock: asyncio.Lock,
         clock: Clock,
         commit: Commit,
+        refresh: Callable[[Escalation], Escalation] = lambda esc: esc,
     ) -> None:
+        self._refresh = refresh
         self._contacts = contacts
         self._records = records
         self._scene = scene
@@ -187,8 +191,10 @@ class ReferentActions:
             esc = dataclasses.replace(esc, acknowledged_by=contact.id, acknowledged_at=now)
         else:
             esc = dataclasses.replace(esc, resolved_by=contact.id, resolved_at=now)
-        new = dataclasses.replace(
-            esc, status=status, deadline=None, updated_at=now, revision=esc.revision + 1
+        new = self._refresh(
+            dataclasses.replace(
+                esc, status=status, deadline=None, updated_at=now, revision=esc.revision + 1
+            )
         )
         event = status.value  # "acknowledged" or "resolved"
         updated = dataclasses.replace(record, esc=new, timer=None)
@@ -213,7 +219,7 @@ class ReferentActions:
                 return esc
             now = self._clock.now()
             released = dataclasses.replace(scene, released_by=contact.id, released_at=now)
-            new = dataclasses.replace(esc, scene_sealed=False, updated_at=now)
+            new = self._refresh(dataclasses.replace(esc, scene_sealed=False, updated_at=now))
             updated = dataclasses.replace(record, esc=new, timer=None)
             await self._commit(
                 [updated], [], [EscalationChange("scene_released", new)], scenes=[released]

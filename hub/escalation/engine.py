@@ -54,6 +54,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
+from hub.cameras import CameraStatus, CameraView
 from hub.escalation.actions import ReferentActions
 from hub.escalation.calendar import HighStockPeriod
 from hub.escalation.clock import Clock, SystemClock, Timer
@@ -86,7 +87,7 @@ from hub.escalation.stream import LISTENER_QUEUE, ChangeStream
 from hub.escalation.webhooks import WebhookSender
 from hub.events import AlarmSignal, Event, PanelState
 from hub.journal import Journal, JournalError, UnverifiedSignalsHeld, canonical_payload
-from hub.rules import Match, Rule
+from hub.rules import Match, Priority, Rule
 from hub.state import StateRegistry
 
 if TYPE_CHECKING:
@@ -145,6 +146,10 @@ class EscalationEngine:
         state: the hub's state registry, fed by the bus: the rules ask it whether a
             partition is armed, and the engine tells it every escalation's changes.
             None: a registry of the engine's own, fed by the events it handles.
+        cameras: what the engine reads of the cameras (the hub's registry, as a
+            ``CameraView``): each escalation carries the availability of the cameras
+            covering its zone, and the camera rule asks whether a report began an
+            outage. None: ``state`` (or the engine's own registry) answers.
     """
 
     def __init__(
@@ -161,6 +166,7 @@ class EscalationEngine:
         clock: Clock | None = None,
         sender: WebhookSender | None = None,
         state: StateRegistry | None = None,
+        cameras: CameraView | None = None,
     ) -> None:
         self.settings = settings
         self.site = site
@@ -185,6 +191,7 @@ class EscalationEngine:
         # -- state registry (hub.state) --
         self._own_state = state is None
         self._state = state if state is not None else StateRegistry()
+        self._cameras: CameraView = cameras if cameras is not None else self._state
         self._judging: datetime | None = None  # the time of the event being matched
         self._rules: tuple[Rule, ...] = BUILTIN_RULES
         self._watched: tuple[type[Event], ...] = (AlarmSignal, PanelState)
@@ -215,6 +222,7 @@ class EscalationEngine:
             lock=self._lock,
             clock=self.clock,
             commit=self._apply,
+            refresh=self._refresh,
         )
 
     # -- RuleContext ----------------------------------------------------------------------
@@ -231,6 +239,42 @@ class EscalationEngine:
     def has_holdup_zones(self, device: str) -> bool:
         """Whether the device has panel zones wired to hold-up buttons."""
         return device in self._holdup_devices
+
+    def zone_armed(self, zone: str) -> bool | None:
+        """Whether any partition of the panels reporting ``zone`` (of every panel when
+        none maps it) was armed when the event being matched happened; None when none
+        was heard of."""
+        answers = [self.armed(device, None) for device in self.site.devices_of(zone)]
+        heard = [a for a in answers if a is not None]
+        return any(heard) if heard else None
+
+    def zone_risk(self, zone: str) -> str | None:
+        """The zone's configured risk; None for a zone not configured."""
+        return self.site.zone_risks.get(zone)
+
+    def camera_zones(self, camera: str) -> tuple[str, ...]:
+        """The zones the camera covers."""
+        return self.site.zones_of(camera)
+
+    def camera(self, camera: str) -> CameraStatus:
+        """The camera's availability now (``CameraView``)."""
+        return self._cameras.camera_status(camera)
+
+    def camera_outage_began(self, event: Event) -> bool:
+        """Whether ``event`` began its camera's outage (``CameraView``)."""
+        return self._cameras.outage_began(event)
+
+    def holdup_open(self) -> bool:
+        """Whether a hold-up, duress or panic escalation is not resolved."""
+        return any(
+            r.esc.priority is Priority.LIFE_SAFETY and r.esc.status is not Status.RESOLVED
+            for r in self._records.values()
+        )
+
+    def _refresh(self, esc: Escalation) -> Escalation:
+        """``esc`` with its cameras' availability as of now (each change makes one)."""
+        states = tuple(self._cameras.camera_status(camera) for camera in esc.cameras)
+        return dataclasses.replace(esc, camera_states=states)
 
     # -- lifecycle ----------------------------------------------------------------------
     async def __aenter__(self) -> EscalationEngine:
@@ -577,11 +621,13 @@ class EscalationEngine:
     async def _fold(
         self, record: Record, now: datetime, digest: str, event: Event, payload: str
     ) -> None:
-        esc = dataclasses.replace(
-            record.esc,
-            signals=record.esc.signals + 1,
-            updated_at=now,
-            revision=record.esc.revision + 1,
+        esc = self._refresh(
+            dataclasses.replace(
+                record.esc,
+                signals=record.esc.signals + 1,
+                updated_at=now,
+                revision=record.esc.revision + 1,
+            )
         )
         folded = dataclasses.replace(record, esc=esc, last_signal_at=now, timer=record.timer)
         record.timer = None
@@ -625,6 +671,7 @@ class EscalationEngine:
             scene_sealed=match.preserves_scene,
             revision=1,
             signalled_at=event.time,
+            camera_states=tuple(self._cameras.camera_status(c) for c in cameras),
         )
         record = Record(esc, fold_key, now, factor)
         scenes: list[SceneRecord] = []
@@ -735,13 +782,15 @@ class EscalationEngine:
             if esc.tier + 1 < len(ladder):
                 tier = esc.tier + 1
                 added = tuple(c for c in ladder[tier].contacts if c not in esc.addressed_to)
-                new = dataclasses.replace(
-                    esc,
-                    tier=tier,
-                    addressed_to=esc.addressed_to + added,
-                    updated_at=now,
-                    revision=esc.revision + 1,
-                    deadline=self._deadline(now, tier, record.factor, record.reminders),
+                new = self._refresh(
+                    dataclasses.replace(
+                        esc,
+                        tier=tier,
+                        addressed_to=esc.addressed_to + added,
+                        updated_at=now,
+                        revision=esc.revision + 1,
+                        deadline=self._deadline(now, tier, record.factor, record.reminders),
+                    )
                 )
                 updated = dataclasses.replace(record, esc=new, timer=None)
                 deliveries = escalation_deliveries(new, "escalated", added, self._contacts, now)
@@ -754,11 +803,13 @@ class EscalationEngine:
                 )
             else:
                 reminders = record.reminders + 1
-                new = dataclasses.replace(
-                    esc,
-                    updated_at=now,
-                    revision=esc.revision + 1,
-                    deadline=self._deadline(now, esc.tier, record.factor, reminders),
+                new = self._refresh(
+                    dataclasses.replace(
+                        esc,
+                        updated_at=now,
+                        revision=esc.revision + 1,
+                        deadline=self._deadline(now, esc.tier, record.factor, reminders),
+                    )
                 )
                 updated = dataclasses.replace(record, esc=new, reminders=reminders, timer=None)
                 deliveries = escalation_deliveries(

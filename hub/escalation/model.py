@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from hub.cameras import CameraStatus
 from hub.rules import Priority
 
 __all__ = [
@@ -111,6 +112,9 @@ class Escalation:
             the highest it has seen (deliveries can arrive out of order).
         signalled_at: when the first signal happened, by the device's clock (None for
             escalations stored before this field existed).
+        camera_states: the availability of each camera of ``cameras``, in the same
+            order, as the state registry had it when this snapshot was made (every
+            change makes one); empty for escalations stored before this field existed.
     """
 
     id: str
@@ -139,6 +143,7 @@ class Escalation:
     scene_sealed: bool = False
     revision: int = 0
     signalled_at: datetime | None = None
+    camera_states: tuple[CameraStatus, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used by the API, the page and (with the tier) the webhooks."""
@@ -148,6 +153,8 @@ class Escalation:
             value = getattr(self, name)
             if isinstance(value, datetime):
                 value = value.isoformat()
+            elif name == "camera_states":
+                value = [status.to_dict() for status in value]
             elif isinstance(value, tuple):
                 value = list(value)
             elif isinstance(value, enum.Enum):
@@ -173,6 +180,10 @@ class Escalation:
             kind = str(f.type)
             if value is None:
                 kwargs[f.name] = None
+            elif f.name == "camera_states":
+                if not isinstance(value, list):
+                    raise ValueError("not an escalation: camera_states is not a list")
+                kwargs[f.name] = tuple(CameraStatus.from_dict(v) for v in value)
             elif "datetime" in kind:
                 kwargs[f.name] = datetime.fromisoformat(value)
             elif "tuple" in kind:

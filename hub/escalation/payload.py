@@ -6,6 +6,11 @@ the model does not leak by accident. There is no amount of loss and no free text
 the shop: the instructions come from the configuration, written by the installer with
 the referent. ``docs/webhooks.md`` documents each field; a test checks the keys are
 exactly these.
+
+The payload has no version number: it changes only by adding keys, which receivers
+ignore until they use them (docs/webhooks.md says so), and never by changing what a
+key holds. So ``cameras`` stays the list of camera ids it always was, and their
+availability came as a key of its own, ``camera_states``.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ ESCALATION_KEYS: Final = frozenset(
         "time",
         "tier",
         "cameras",
+        "camera_states",
         "instructions",
         "status",
         "signals",
@@ -88,6 +94,7 @@ def escalation_payload(escalation: Escalation, event: str) -> dict[str, Any]:
         "time": when.isoformat(),
         "tier": escalation.tier,
         "cameras": list(escalation.cameras),
+        "camera_states": [status.to_dict() for status in escalation.camera_states],
         "instructions": escalation.instructions,
         "status": escalation.status.value,
         "signals": escalation.signals,

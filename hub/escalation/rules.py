@@ -11,6 +11,8 @@ hold-up, duress, panic (not restores)  life-safety     someone is in danger now
 burglary while the panel is armed      alarm           an intrusion, nobody in danger
 tamper                                 technical       someone may be defeating it
 link lost on a hold-up device          technical       hold-up buttons no longer heard
+camera lost in a high-risk zone while  technical       nothing films where it matters
+armed, or any camera during a hold-up                  (the evidence of a hold-up)
 =====================================  ==============  ================================
 
 Restores never open an escalation. Whether a panel is armed comes from the hub's state
@@ -30,13 +32,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from hub.events import LIFE_SAFETY_KINDS, AlarmKind, AlarmSignal, Event, LinkLost
+from hub.events import (
+    LIFE_SAFETY_KINDS,
+    AlarmKind,
+    AlarmSignal,
+    CameraAvailability,
+    CameraRecording,
+    Event,
+    LinkLost,
+)
 from hub.rules import SCENE_KINDS, Match, Priority, Rule, RuleContext
 from hub.state import ARMED_STATES
 
 __all__ = [
     "ARMED_STATES",
     "BUILTIN_RULES",
+    "CAMERA_LOST_KIND",
+    "LINK_LOST_KIND",
     "SCENE_KINDS",
     "Match",
     "Rule",
@@ -47,6 +59,10 @@ __all__ = [
 
 #: The ``kind`` of an escalation opened by a lost link.
 LINK_LOST_KIND: Final = "link_lost"
+#: The ``kind`` of an escalation opened by a camera that stopped covering its zones.
+CAMERA_LOST_KIND: Final = "camera_lost"
+#: The zone risk at which a camera's outage escalates while the shop is armed there.
+HIGH_RISK: Final = "high"
 
 
 def _life_safety(event: Event, ctx: RuleContext) -> Match | None:
@@ -77,12 +93,42 @@ def _holdup_link_lost(event: Event, ctx: RuleContext) -> Match | None:
     return Match(LINK_LOST_KIND, Priority.TECHNICAL, event.device, None)
 
 
+def _camera_lost(event: Event, ctx: RuleContext) -> Match | None:
+    """A camera stopped covering its zones (the report that began its outage).
+
+    Lost from view (``offline``, or ``unknown``: its NVR or the broker is gone) in a
+    high-risk zone where the shop is armed, or turned off on purpose (``disabled``,
+    recording switched off) or lost in any zone while a hold-up is open: the first
+    is a fault nobody in the shop will see until morning, the second may be the
+    assailants at work, and either way the evidence is no longer kept. Disarmed with
+    no hold-up open, the state shows it and nothing escalates.
+    """
+    if not isinstance(event, (CameraAvailability, CameraRecording)):
+        return None
+    if not ctx.camera_outage_began(event):
+        return None
+    camera = event.camera
+    zones = ctx.camera_zones(camera)
+    high = tuple(z for z in zones if ctx.zone_risk(z) == HIGH_RISK)
+    if ctx.holdup_open():
+        where = (high or zones or (None,))[0]
+        return Match(CAMERA_LOST_KIND, Priority.TECHNICAL, camera, where)
+    on_purpose = isinstance(event, CameraRecording) or event.state == "disabled"
+    if on_purpose:
+        return None
+    armed = next((z for z in high if ctx.zone_armed(z)), None)
+    if armed is None:
+        return None
+    return Match(CAMERA_LOST_KIND, Priority.TECHNICAL, camera, armed)
+
+
 #: The rules every hub runs, in the order they are tried.
 BUILTIN_RULES: Final = (
     Rule("life-safety", (AlarmSignal,), _life_safety),
     Rule("burglary-when-armed", (AlarmSignal,), _burglary),
     Rule("tamper", (AlarmSignal,), _tamper),
     Rule("holdup-link-lost", (LinkLost,), _holdup_link_lost),
+    Rule("camera-lost", (CameraAvailability, CameraRecording), _camera_lost),
 )
 
 

@@ -20,6 +20,7 @@ import dataclasses
 from typing import Any, Final
 
 from hub.escalation.model import ContactRole, Priority, Status
+from hub.events import CAMERA_STATES
 from hub.http.auth import INSTALLER, REFERENT
 from hub.http.errors import ERROR_CODES
 from hub.http.referent_api import DEFAULT_LIMIT, MAX_LIMIT
@@ -72,6 +73,32 @@ _ESCALATION_EXAMPLE: Final = {
     "scene_sealed": True,
     "revision": 1,
     "signalled_at": "2025-02-14T15:02:10.950000+00:00",
+    "camera_states": [
+        {
+            "id": "cam-counter",
+            "state": "online",
+            "covering": True,
+            "recording": True,
+            "since": "2025-02-14T08:30:00+00:00",
+        }
+    ],
+}
+
+#: One camera's availability in an escalation (``hub.cameras.CameraStatus``).
+_CAMERA_STATUS: Final = {
+    "type": "object",
+    "required": ["id", "state", "covering", "recording", "since"],
+    "additionalProperties": False,
+    "properties": {
+        "id": {"type": "string"},
+        "state": {"type": "string", "enum": sorted(CAMERA_STATES)},
+        "covering": {
+            "type": "boolean",
+            "description": "Online, and recording not known to be off.",
+        },
+        "recording": {"type": ["boolean", "null"]},
+        "since": _DATETIME_OR_NULL,
+    },
 }
 
 
@@ -95,6 +122,8 @@ _ANNOTATIONS: Final[dict[str, Any]] = {
     "str | None": _STRING_OR_NULL,
     "int": {"type": "integer"},
     "float": {"type": "number"},
+    "datetime | None": _DATETIME_OR_NULL,
+    "tuple[str, ...]": {"type": "array", "items": {"type": "string"}},
     "tuple[tuple[str, str], ...]": {
         "type": "array",
         "items": {
@@ -217,6 +246,14 @@ def _schemas() -> dict[str, Any]:
                 "zone_name": {"type": "string"},
                 "device": {"type": "string"},
                 "cameras": {"type": "array", "items": {"type": "string"}},
+                "camera_states": {
+                    "type": "array",
+                    "description": (
+                        "The availability of each camera of `cameras`, in the same order, "
+                        "as of the escalation's last change (docs/webhooks.md)."
+                    ),
+                    "items": _CAMERA_STATUS,
+                },
                 "instructions": {"type": "string"},
                 "tier": {"type": "integer", "minimum": 0},
                 "addressed_to": {"type": "array", "items": {"type": "string"}},

@@ -14,7 +14,10 @@ What it holds:
   ``PanelZone``;
 * typed settings: a frozen, keyword-only dataclass per device type, its fields
   declared with ``setting()``; ``DeviceType(settings=...)`` turns it into the schema
-  the configuration loader validates (``Setting``, ``Schema`` underneath);
+  the configuration loader validates (``Setting``, ``Schema`` underneath); a check of
+  a mapping or a list setting reports each mistake inside it as a ``SettingProblem``,
+  and ``DeviceType(check=...)`` checks them against the rest of the entry
+  (``EntryCheck``, ``EntryProblem``);
 * stream devices: ``StreamDevice`` (link → decoder → events, with counters, line
   quality, supervision and reconnection), its settings (``StreamSettings``,
   ``SerialSettings``, ``SerialStreamSettings``) and the links it may be given
@@ -27,17 +30,28 @@ What it holds:
   ``DeviceType(simulator=...)`` for the demo and walk tests;
 * the events plugins emit: ``AlarmSignal``, ``PanelState``, ``CameraAvailability``...
 * the escalation rule contract (``register_escalation_rules``): ``Rule``, ``Match``,
-  ``Priority``, ``RuleContext``;
+  ``Priority``, ``RuleContext``, and ``CameraStatus`` (what ``RuleContext.camera``
+  answers);
 * configuration sections a plugin contributes (``register_config_sections``):
   ``ConfigSection``, ``SectionContext``, and ``Config`` to read one back.
 """
 
 from __future__ import annotations
 
+from hub.cameras import CameraStatus
 from hub.commands import Command, CommandContext, HubRunner
 from hub.config import Config, ConfigSection, SectionContext
 from hub.decoding import Decoder, DecodeStats, Rejected
-from hub.devices import Device, DeviceContext, DeviceFactory, DeviceType, PanelZone, ZoneMap
+from hub.devices import (
+    Device,
+    DeviceContext,
+    DeviceFactory,
+    DeviceType,
+    EntryCheck,
+    EntryProblem,
+    PanelZone,
+    ZoneMap,
+)
 from hub.events import (
     CAMERA_STATES,
     LIFE_SAFETY_KINDS,
@@ -56,7 +70,7 @@ from hub.events import (
 )
 from hub.hookspecs import HubInfo, hookimpl
 from hub.rules import Match, Priority, Rule, RuleContext
-from hub.schema import Schema, Setting, SettingError, validate_settings
+from hub.schema import Schema, Setting, SettingError, SettingProblem, validate_settings
 from hub.sdk.framing import Line, LineDecoder, LineSplitter, Overflow
 from hub.sdk.messages import (
     ConnectionListener,
@@ -98,6 +112,7 @@ __all__ = [
     "CameraDetection",
     "CameraMotion",
     "CameraRecording",
+    "CameraStatus",
     "Command",
     "CommandContext",
     "Config",
@@ -112,6 +127,8 @@ __all__ = [
     "DeviceFactory",
     "DeviceFault",
     "DeviceType",
+    "EntryCheck",
+    "EntryProblem",
     "Event",
     "HubInfo",
     "HubRunner",
@@ -147,6 +164,7 @@ __all__ = [
     "SerialStreamSettings",
     "Setting",
     "SettingError",
+    "SettingProblem",
     "SimulatorFactory",
     "StreamCounters",
     "StreamDevice",

@@ -63,6 +63,9 @@ class MessageDevice:
         session: the shared session.
         decoder: turns each message into events.
         topics: the topic filters to subscribe to.
+        qos: the quality of service to subscribe with: 1 for topics that carry a
+            state, so that a change published while the hub was away is kept for it
+            by the broker (a persistent session) and delivered at least once.
     """
 
     def __init__(
@@ -71,18 +74,21 @@ class MessageDevice:
         session: MessageSession,
         decoder: MessageDecoder,
         topics: Sequence[str],
+        *,
+        qos: int = 0,
     ) -> None:
         self.ctx = ctx
         self.session = session
         self.decoder = decoder
         self.topics = tuple(topics)
+        self.qos = qos
         self._remove_listener: Callable[[], None] | None = None
 
     async def __aenter__(self) -> Self:
         """Listen to the session's connection, then subscribe to the device's topics."""
         self._remove_listener = self.session.add_connection_listener(self.connection_changed)
         for topic in self.topics:
-            await self.session.subscribe(topic, self.handle)
+            await self.session.subscribe(topic, self.handle, qos=self.qos)
         return self
 
     async def __aexit__(

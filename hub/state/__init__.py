@@ -1,11 +1,12 @@
 """The shop's state now: a registry of entities with stable ids, fed by the bus.
 
 Partitions (armed, in alarm), zones (open, alarm, trouble), devices and their links (up
-or down, since when), cameras (online, recording) and escalations (open, tier), each a
-frozen ``State`` with typed attributes, in Home Assistant's shape. It answers
-``GET /api/v1/state``, ``ecrin status`` and the escalation rules' "is this partition
-armed?", and feeds the coverage log and Home Assistant discovery to come through a
-lossless change feed (``StateRegistry.listen``). See docs/state.md.
+or down, since when), cameras (online, covering their zones, recording) and escalations
+(open, tier), each a frozen ``State`` with typed attributes, in Home Assistant's shape.
+It answers ``GET /api/v1/state``, ``ecrin status``, the escalation rules' "is this
+partition armed?" and "did this report make a camera stop covering?" (as a
+``hub.cameras.CameraView``), and feeds the coverage log and Home Assistant discovery to
+come through a lossless change feed (``StateRegistry.listen``). See docs/state.md.
 
 This is core: it imports no feature (escalation, HTTP) and no plugin. Its modules:
 

@@ -30,12 +30,17 @@ def _value(value: Any) -> str:
     return json.dumps(text, ensure_ascii=False) if (not text or " " in text) else text
 
 
+def _roles(roles: list[list[str]]) -> str:
+    """A camera's roles as ``camera:offline,record:online`` (role ``""``: the camera)."""
+    return ",".join(f"{role or 'camera'}:{state}" for role, state in roles)
+
+
 def format_state(state: State) -> str:
     """One line: the id, the state, since when, and the attributes that say something."""
     data = state.to_dict()
     since = data["last_changed"] or "never heard of"
     details = " ".join(
-        f"{key}={_value(value)}"
+        f"{key}={_roles(value) if key == 'roles' else _value(value)}"
         for key, value in data["attributes"].items()
         if value not in (None, "", [], ())
     )

@@ -205,14 +205,35 @@ class LinkAttributes:
 class CameraAttributes:
     """A camera: ``online``, ``offline``, ``disabled`` or ``unknown`` (never heard of).
 
+    The state word says whether the camera answers; ``covering`` whether it films and
+    keeps what it films, which is what escalations and the coverage log count (see
+    docs/state.md for how the roles and the whole camera combine).
+
     Attributes:
-        recording: the record role is online; None when never reported.
-        roles: the last state of each role reported (``detect``, ``record``,
-            ``audio``), as sorted (role, state) pairs.
+        covering: the camera is online and its recording is not known to be off
+            (``hub.cameras.covering``); False for a camera never heard of.
+        recording: whether it records: False when the NVR's recording is switched off
+            (``CameraRecording``) or the ``record`` role is offline or disabled; True
+            when one of them says it records and neither says otherwise; None when
+            neither was ever reported.
+        motion: motion is going on (``CameraMotion``); None when never reported.
+        roles: the last state of the camera as a whole (role ``""``) and of each role
+            reported (``detect``, ``record``, ``audio``), as sorted (role, state) pairs.
+        reason: why the last availability report was made, when the hub decided it
+            (``NVR last will``, ``broker lost``); "" when the camera's own message said.
+        detection: the label of the last object detected (``person``...); "" when none.
+        detection_zones: the shop zones of that detection.
+        detected_at: when it was last reported (new, updated or ended); None when none.
     """
 
+    covering: bool = False
     recording: bool | None = None
+    motion: bool | None = None
     roles: tuple[tuple[str, str], ...] = ()
+    reason: str = ""
+    detection: str = ""
+    detection_zones: tuple[str, ...] = ()
+    detected_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +270,8 @@ Attributes: TypeAlias = (
 def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
     return value
 
 

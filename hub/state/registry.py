@@ -20,6 +20,9 @@ Why it is fed the way it is:
   as armed a partition disarmed since the burglary's time, from a short history of
   each partition's transitions, so a disarm published just after a burglary does not
   hide it. The doubt goes to the alarm, as it always did for a panel never heard of.
+  Likewise each camera's outage is kept with the report that began it, so that the
+  engine, judging a report later, asks whether *that* report made the camera stop
+  covering (``outage_began``), not what the camera does now.
 * **Restored from the journal** (``hub.state.restore``): the same ``apply`` replays
   the journal's rows into a registry of its own, in a thread, while the hub runs, and
   ``merge`` then fills in what the live registry has not heard of since; so a restored
@@ -38,12 +41,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Final, Protocol
 
+from hub.cameras import ONLINE, CameraStatus, covering
 from hub.devices import ZoneMap
 from hub.events import (
+    CAMERA_STATES,
     LIFE_SAFETY_KINDS,
     AlarmKind,
     AlarmSignal,
     CameraAvailability,
+    CameraDetection,
+    CameraMotion,
+    CameraRecording,
     DeviceFault,
     Event,
     LinkLost,
@@ -129,14 +137,34 @@ def zone_state(open_: bool | None, alarm: bool, trouble: bool) -> str:
     return "open" if open_ else "closed"
 
 
-def _camera_state(roles: tuple[tuple[str, str], ...]) -> str:
-    states = dict(roles)
-    whole = states.get("")
+def _camera_state(roles: Mapping[str, str]) -> str:
+    """The camera's word from its roles' last states (role ``""``: the whole camera).
+
+    The whole camera reported down (offline, disabled, unknown) is down, whatever its
+    roles last said: their reports are stale, and a camera is never counted online by
+    mistake. Reported online, it is online. Without a report of the whole camera, the
+    roles decide: online when one is, else offline, unknown or disabled, in that order;
+    unknown when nothing was reported.
+    """
+    whole = roles.get("")
     if whole is not None:
         return whole
-    if "online" in states.values():
-        return "online"
-    return "offline" if states else UNKNOWN
+    states = set(roles.values())
+    for word in (ONLINE, "offline", UNKNOWN, "disabled"):
+        if word in states:
+            return word
+    return UNKNOWN
+
+
+def _recording(roles: Mapping[str, str], switch: bool | None) -> bool | None:
+    """Whether the camera records: the NVR's switch (``CameraRecording``) and the
+    ``record`` role's availability; off when either says so, None when neither spoke."""
+    role = roles.get("record")
+    if switch is False or role in ("offline", "disabled"):
+        return False
+    if switch is True or role == ONLINE:
+        return True
+    return None
 
 
 _Handler = Callable[[Event], None]
@@ -162,6 +190,11 @@ class StateRegistry:
             self._states[eid] = State(eid, Domain.CAMERA, UNKNOWN, CameraAttributes(), None, None)
         self._partitions: dict[str, dict[int, str]] = {}
         self._armed: dict[str, deque[tuple[datetime, bool]]] = {}
+        #: Each camera's recording switch as last reported (``CameraRecording``).
+        self._switch: dict[str, bool] = {}
+        #: The cameras in an outage (not covering since a report said so), with that
+        #: report; heard in this run only (see ``outage_began``).
+        self._outages: dict[str, Event] = {}
         self._listeners: list[Listener] = []
         self._handlers: dict[type[Event], tuple[_Handler, ...]] = {}
         #: Events applied (each event once, whatever it changed).
@@ -225,6 +258,34 @@ class StateRegistry:
         # answer is now's), unless older transitions were forgotten (the doubt).
         return len(history) == history.maxlen
 
+    def camera_status(self, camera: str) -> CameraStatus:
+        """The camera's availability now (``hub.cameras.CameraView``): ``unknown``, not
+        covering, for a camera never heard of."""
+        state = self._states.get(camera_id(camera))
+        attrs = state.attributes if state is not None else None
+        if state is None or not isinstance(attrs, CameraAttributes):
+            return CameraStatus(camera)
+        return CameraStatus(
+            camera, state.state, attrs.covering, attrs.recording, state.last_changed
+        )
+
+    def outage_began(self, event: Event) -> bool:
+        """Whether ``event`` is the report that made its camera stop covering, in an
+        outage that still lasts (``hub.cameras.CameraView``).
+
+        An outage begins with a report that the camera, or one of its roles, is offline,
+        disabled or unknown, or that its recording was switched off, when the camera
+        does not cover after it and was not already in an outage; it ends when the
+        camera covers again. Repeats of the report within the outage do not begin
+        another. Outages are this run's: a restored state begins none, so a camera
+        still down after a restart begins one at its first report.
+        """
+        camera = getattr(event, "camera", None)
+        if not isinstance(camera, str):
+            return False
+        began = self._outages.get(camera_id(camera))
+        return began is not None and began == event
+
     # -- change subscription --------------------------------------------------------------
     def listen(self) -> ChangeFeed:
         """Every change from this call on, in order, none dropped (``async for``).
@@ -248,8 +309,9 @@ class StateRegistry:
 
         Every row of the journal is older than every event this registry has applied,
         so an entity heard of live keeps its live state; the others get their restored
-        state (a change for the listeners). Each partition's armed history is joined,
-        the restored transitions first.
+        state (a change for the listeners), and a camera its recording switch. Each
+        partition's armed history is joined, the restored transitions first. Camera
+        outages are not taken: they are this run's (``outage_began``).
         """
         taken = 0
         for eid, state in restored._states.items():
@@ -260,6 +322,8 @@ class StateRegistry:
                 continue
             self._states[eid] = state
             taken += 1
+            if eid in restored._switch:
+                self._switch[eid] = restored._switch[eid]
             if self._listeners:
                 change = StateChanged(eid, current, state)
                 for listener in self._listeners:
@@ -309,6 +373,12 @@ class StateRegistry:
             handlers.append(self._link_restored)  # type: ignore[arg-type]
         elif issubclass(cls, CameraAvailability):
             handlers.append(self._camera)  # type: ignore[arg-type]
+        elif issubclass(cls, CameraRecording):
+            handlers.append(self._camera_recording)  # type: ignore[arg-type]
+        elif issubclass(cls, CameraMotion):
+            handlers.append(self._camera_motion)  # type: ignore[arg-type]
+        elif issubclass(cls, CameraDetection):
+            handlers.append(self._camera_detection)  # type: ignore[arg-type]
         if issubclass(cls, DeviceFault):
             handlers.append(self._device_fault)  # type: ignore[arg-type]
             return tuple(handlers)
@@ -510,6 +580,10 @@ class StateRegistry:
         )
 
     def _zone_activity(self, event: Event) -> None:
+        """A panel zone opened or closed. The most frequent event of a busy shop (a
+        detector in a walkway reports every passer-by), so a report that changes
+        nothing returns before building anything, and a change builds its two values
+        directly (``dataclasses.replace`` costs several times more)."""
         device = str(getattr(event, "device", ""))
         number = getattr(event, "panel_zone", None)
         is_open = getattr(event, "open", None)
@@ -524,25 +598,46 @@ class StateRegistry:
             prev = PanelZoneAttributes(
                 device=device, number=number, zone=mapped.zone if mapped else None
             )
-        attrs = dataclasses.replace(prev, open=is_open)
-        state = zone_state(attrs.open, attrs.alarm, attrs.trouble)
-        self._set(eid, Domain.PANEL_ZONE, state, attrs, event.time)
-        if attrs.zone is not None:
-            zeid = zone_id(attrs.zone)
-            zold = self._states.get(zeid)
-            zprev = zold.attributes if zold is not None else None
-            if not isinstance(zprev, ZoneAttributes):
-                zprev = ZoneAttributes(device=device)
-            zattrs = dataclasses.replace(zprev, open=is_open, device=device)
-            self._set(
-                zeid,
-                Domain.ZONE,
-                zone_state(zattrs.open, zattrs.alarm, zattrs.trouble),
-                zattrs,
-                event.time,
+        if prev.open is not is_open or old is None:
+            attrs = PanelZoneAttributes(
+                device=prev.device,
+                number=prev.number,
+                zone=prev.zone,
+                open=is_open,
+                alarm=prev.alarm,
+                silent=prev.silent,
+                bypassed=prev.bypassed,
+                trouble=prev.trouble,
+                kind=prev.kind,
             )
+            state = zone_state(is_open, attrs.alarm, attrs.trouble)
+            self._set(eid, Domain.PANEL_ZONE, state, attrs, event.time)
+        if prev.zone is None:
+            return
+        zeid = zone_id(prev.zone)
+        zold = self._states.get(zeid)
+        zprev = zold.attributes if zold is not None else None
+        if not isinstance(zprev, ZoneAttributes):
+            zprev = ZoneAttributes(device=device)
+        elif zprev.open is is_open and zprev.device == device:
+            return
+        zattrs = ZoneAttributes(
+            open=is_open,
+            alarm=zprev.alarm,
+            silent=zprev.silent,
+            bypassed=zprev.bypassed,
+            trouble=zprev.trouble,
+            kind=zprev.kind,
+            device=device,
+        )
+        self._set(
+            zeid,
+            Domain.ZONE,
+            zone_state(is_open, zattrs.alarm, zattrs.trouble),
+            zattrs,
+            event.time,
+        )
 
-    # -- devices and links -------------------------------------------------------------------
     def _heard(self, event: Event) -> None:
         """A device said something: it runs (its fault, if any, is over)."""
         device = getattr(event, "device", None)
@@ -571,16 +666,86 @@ class StateRegistry:
         self._set(eid, Domain.LINK, "up", attrs, event.time)
 
     # -- cameras -----------------------------------------------------------------------------
+    def _camera_now(self, eid: str) -> tuple[str, CameraAttributes]:
+        old = self._states.get(eid)
+        if old is None or not isinstance(old.attributes, CameraAttributes):
+            return UNKNOWN, CameraAttributes()
+        return old.state, old.attributes
+
     def _camera(self, event: CameraAvailability) -> None:
         eid = camera_id(event.camera)
-        old = self._states.get(eid)
-        prev = old.attributes if old is not None else None
-        roles = dict(prev.roles) if isinstance(prev, CameraAttributes) else {}
-        roles[event.role] = event.state
-        ordered = tuple(sorted(roles.items()))
-        recording = roles.get("record")
+        _, prev = self._camera_now(eid)
+        roles = dict(prev.roles)
+        # A word outside CAMERA_STATES (a plugin's mistake) is unknown, never online.
+        roles[event.role] = event.state if event.state in CAMERA_STATES else UNKNOWN
+        word = _camera_state(roles)
+        recording = _recording(roles, self._switch.get(eid))
         attrs = CameraAttributes(
-            recording=None if recording is None else recording == "online",
-            roles=ordered,
+            covering(word, recording),
+            recording,
+            prev.motion,
+            tuple(sorted(roles.items())),
+            event.reason,
+            prev.detection,
+            prev.detection_zones,
+            prev.detected_at,
         )
-        self._set(eid, Domain.CAMERA, _camera_state(ordered), attrs, event.time)
+        self._set(eid, Domain.CAMERA, word, attrs, event.time)
+        self._outage(eid, attrs.covering, event, roles[event.role] != ONLINE)
+
+    def _camera_recording(self, event: CameraRecording) -> None:
+        eid = camera_id(event.camera)
+        word, prev = self._camera_now(eid)
+        self._switch[eid] = event.recording
+        recording = _recording(dict(prev.roles), event.recording)
+        attrs = CameraAttributes(
+            covering(word, recording),
+            recording,
+            prev.motion,
+            prev.roles,
+            prev.reason,
+            prev.detection,
+            prev.detection_zones,
+            prev.detected_at,
+        )
+        self._set(eid, Domain.CAMERA, word, attrs, event.time)
+        self._outage(eid, attrs.covering, event, not event.recording)
+
+    def _outage(self, eid: str, covers: bool, event: Event, down: bool) -> None:
+        """Begin or end the camera's outage (see ``outage_began``)."""
+        if covers:
+            self._outages.pop(eid, None)
+        elif down and eid not in self._outages:
+            self._outages[eid] = event
+
+    def _camera_motion(self, event: CameraMotion) -> None:
+        eid = camera_id(event.camera)
+        word, prev = self._camera_now(eid)
+        if prev.motion is event.active:
+            return
+        attrs = CameraAttributes(
+            prev.covering,
+            prev.recording,
+            event.active,
+            prev.roles,
+            prev.reason,
+            prev.detection,
+            prev.detection_zones,
+            prev.detected_at,
+        )
+        self._set(eid, Domain.CAMERA, word, attrs, event.time)
+
+    def _camera_detection(self, event: CameraDetection) -> None:
+        eid = camera_id(event.camera)
+        word, prev = self._camera_now(eid)
+        attrs = CameraAttributes(
+            prev.covering,
+            prev.recording,
+            prev.motion,
+            prev.roles,
+            prev.reason,
+            event.label,
+            tuple(event.zones),
+            event.time,
+        )
+        self._set(eid, Domain.CAMERA, word, attrs, event.time)

@@ -2,8 +2,8 @@
 
 The journal already holds every event the registry was ever fed, in order, so a
 restart replays it through the same ``StateRegistry.apply``: a restored registry is
-the one that ran, with the same times. Rows of a type that changes no state (camera
-motion, hub start and stop...) are skipped by their type column without decoding
+the one that ran, with the same times. Rows of a type that changes no state (hub
+start and stop, signals held...) are skipped by their type column without decoding
 their payload, and a row whose type is unknown to this process (a plugin no longer
 installed) or whose payload no longer fits is skipped and counted, never fatal: the
 state is a convenience, the journal stays the evidence.

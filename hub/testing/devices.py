@@ -33,6 +33,7 @@ def build_device(
     device_id: str = "centrale",
     zone_map: ZoneMap | None = None,
     messages: MessageSession | None = None,
+    zones: tuple[str, ...] = (),
 ) -> Any:
     """Build a device as the hub does.
 
@@ -44,6 +45,7 @@ def build_device(
         zone_map: its panel-zone mapping (none by default).
         messages: the message session a message device is given (a ``MemorySession``,
             or the broker fixture's).
+        zones: the shop zones a camera covers (its ``zones:``), as ``ctx.zones``.
 
     Raises:
         ValueError: the settings are refused, one ``settings.KEY: reason`` per line, as
@@ -51,7 +53,16 @@ def build_device(
     """
     values, errors = validate_settings(device_type.schema, settings)
     if errors:
-        raise ValueError("\n".join(f"settings.{e.key}: {e.reason}" for e in errors))
+        raise ValueError("\n".join(f"settings.{e.where()}: {e.reason}" for e in errors))
+    if device_type.check is not None:
+        problems = device_type.check(values, tuple(zones))
+        if problems:
+            raise ValueError(
+                "\n".join(
+                    f"settings.{p.setting}{'.' + p.item if p.item else ''}: {p.reason}"
+                    for p in problems
+                )
+            )
     ctx = DeviceContext(
         device_id=device_id,
         settings=values,
@@ -59,6 +70,7 @@ def build_device(
         zone_map=zone_map or ZoneMap(),
         log=logging.getLogger(f"ecrin.device.{device_id}"),
         messages=messages,
+        zones=tuple(zones),
     )
     device = device_type.factory(ctx)
     if not isinstance(device, Device):

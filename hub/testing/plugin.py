@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 #: The ``build_device`` fixture: ``(type, settings, device_id=..., zone_map=...,
-#: messages=...)``.
+#: messages=..., zones=...)``.
 BuildDevice = Callable[..., Any]
 
 
@@ -97,9 +97,10 @@ def build_device(plugin_manager: PluginManager, recorder: EventRecorder) -> Buil
 
     Call it with a type name registered by the plugins under test (or a
     ``DeviceType``), the settings as a shop file gives them, and optionally
-    ``device_id`` (default ``"centrale"``), ``zone_map`` and ``messages`` (the session
-    a message device subscribes on: the ``message_session`` fixture). Refused settings raise
-    ``ValueError`` with the loader's reasons.
+    ``device_id`` (default ``"centrale"``), ``zone_map``, ``messages`` (the session
+    a message device subscribes on: the ``message_session`` fixture) and ``zones`` (a
+    camera's shop zones). Refused settings raise ``ValueError`` with the loader's
+    reasons.
     """
     catalogue: dict[str, DeviceType] | None = None
 
@@ -110,6 +111,7 @@ def build_device(plugin_manager: PluginManager, recorder: EventRecorder) -> Buil
         *,
         zone_map: ZoneMap | None = None,
         messages: MessageSession | None = None,
+        zones: tuple[str, ...] = (),
     ) -> Any:
         nonlocal catalogue
         if isinstance(device_type, str):
@@ -126,6 +128,7 @@ def build_device(plugin_manager: PluginManager, recorder: EventRecorder) -> Buil
             device_id=device_id,
             zone_map=zone_map,
             messages=messages,
+            zones=zones,
         )
 
     return build

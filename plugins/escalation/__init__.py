@@ -31,7 +31,8 @@ ECRIN_ESSENTIAL = True
 @hookimpl
 def register_escalation_rules(register: Callable[[Rule], None]) -> None:
     """Register the built-in rules: hold-up, duress and panic; burglary while armed;
-    tamper; link lost on a device wired to hold-up buttons."""
+    tamper; link lost on a device wired to hold-up buttons; a camera lost in a
+    high-risk zone while armed, or during a hold-up."""
     for rule in BUILTIN_RULES:
         register(rule)
 

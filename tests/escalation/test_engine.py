@@ -94,6 +94,16 @@ async def test_holdup_reaches_the_referent_signed_with_exactly_the_documented_pa
         "time": esc.signalled_at.isoformat() if esc.signalled_at else "",
         "tier": 0,
         "cameras": ["cam-comptoir"],
+        # Never heard of: unknown, not covering (test_cameras.py has them heard of).
+        "camera_states": [
+            {
+                "id": "cam-comptoir",
+                "state": "unknown",
+                "covering": False,
+                "recording": None,
+                "since": None,
+            }
+        ],
         "instructions": "Appeler le 17. Ne pas entrer avant l'arrivée des forces de l'ordre.",
         "status": "open",
         "signals": 1,

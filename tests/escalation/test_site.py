@@ -30,6 +30,14 @@ def test_the_site_view_holds_what_an_escalation_says(tmp_path: Path) -> None:
     assert site.cameras_of(None) == ()
     # Only the panel with a zone wired to hold-up buttons.
     assert site.holdup_devices == frozenset({"centrale"})
+    # What the camera rule asks: each zone's risk, the zones a camera covers, and the
+    # panels whose partitions say a zone is armed (every one for a zone none maps).
+    assert dict(site.zone_risks) == {"comptoir": "high", "vitrine": "high", "coffre": "high"}
+    assert site.zones_of("cam-comptoir") == ("comptoir", "vitrine")
+    assert site.zones_of("cam-nowhere") == ()
+    assert site.devices_of("comptoir") == ("centrale",)
+    assert site.devices_of("coffre") == ("centrale", "lecteur")
+    assert site.devices == ("centrale", "lecteur")
 
 
 def test_the_evidence_settings_come_from_the_cameras_and_the_journal(tmp_path: Path) -> None:

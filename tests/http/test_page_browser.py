@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from hub.events import CameraAvailability
 from tests.http.cdp import CHROMIUM, Browser, Page, launch
 from tests.http.conftest import Client, Shop
 
@@ -46,6 +47,7 @@ async def sign_in(page: Page, token: str) -> None:
 
 
 async def test_sign_in_follow_live_and_acknowledge(page: Page, client: Client, shop: Shop) -> None:
+    shop.bus.publish(CameraAvailability(camera="cam-counter", state="online"))
     existing = await shop.holdup("counter")
     await sign_in(page, client.people.tokens["referent"])
 
@@ -61,6 +63,12 @@ async def test_sign_in_follow_live_and_acknowledge(page: Page, client: Client, s
         ".find(d => d.textContent.startsWith('Tier')).nextElementSibling.textContent"
     )
     assert shown == str((await client.get(f"/api/v1/escalations/{existing.id}")).body["tier"])
+    # The cameras covering the zone, each with its availability when it was raised.
+    cameras = await page.evaluate(
+        f"[...document.querySelectorAll({json.dumps(item(existing.id) + ' dt')})]"
+        ".find(d => d.textContent === 'Cameras').nextElementSibling.textContent"
+    )
+    assert cameras == "cam-counter (online)"
     # The token is kept for the tab only, and never appears in the address.
     stored = await page.evaluate("sessionStorage.getItem('ecrin.referent.token')")
     assert stored == client.people.tokens["referent"]

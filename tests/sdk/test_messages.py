@@ -16,6 +16,7 @@ from hub.sdk import (
     MemorySession,
     Message,
     MessageDevice,
+    MessageHandler,
     MessageSession,
     topic_matches,
 )
@@ -117,3 +118,25 @@ async def test_a_message_device_is_told_of_the_broker_while_it_runs_only() -> No
         assert session.connected is False
     session.set_connected(True)  # after it left: not told
     assert device.told == [True, False]
+
+
+class QosRecordingSession(MemorySession):
+    """A memory session that remembers the quality of service of each subscription."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.qos: dict[str, int] = {}
+
+    async def subscribe(self, topic: str, handler: MessageHandler, *, qos: int = 0) -> None:
+        self.qos[topic] = qos
+        await super().subscribe(topic, handler, qos=qos)
+
+
+async def test_a_message_device_subscribes_with_its_quality_of_service() -> None:
+    session = QosRecordingSession()
+    ctx = DeviceContext(device_id="cam", settings={}, emit=lambda e: None)
+    async with MessageDevice(ctx, session, AvailabilityDecoder(), ["a/available"], qos=1):
+        pass
+    async with MessageDevice(ctx, session, AvailabilityDecoder(), ["b/available"]):
+        pass
+    assert session.qos == {"a/available": 1, "b/available": 0}

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: The plugins held to the SDK alone. The escalation plugin registers rules, whose
 #: contract moves into the core with the escalation seams.
-SDK_ONLY = ("panels", "sim")
+SDK_ONLY = ("cameras", "panels", "sim")
 
 
 def _hub_imports(path: Path) -> list[tuple[int, str]]:

@@ -15,7 +15,6 @@ from hub.events import (
     AlarmKind,
     AlarmSignal,
     CameraAvailability,
-    CameraMotion,
     DeviceFault,
     Event,
     LinkLost,
@@ -24,7 +23,6 @@ from hub.events import (
 )
 from hub.state import (
     ARMED_HISTORY,
-    CameraAttributes,
     Domain,
     PartitionAttributes,
     State,
@@ -204,6 +202,24 @@ def test_a_plugin_zone_activity_opens_the_panel_zone_and_its_shop_zone() -> None
     assert state_of(registry, "panel_zone:panel:6").attributes.zone is None  # type: ignore[union-attr]
 
 
+def test_a_repeated_zone_activity_changes_nothing_but_the_last_report_wins_the_shop_zone() -> None:
+    zone_maps = {
+        "panel": ZoneMap(zones={5: PanelZone(zone="vitrine"), 6: PanelZone(zone="vitrine")})
+    }
+    registry = StateRegistry(zone_maps)
+    registry.apply(ZoneOpened(time=at(1), device="panel", panel_zone=5, open=True))
+    panel_zone = state_of(registry, "panel_zone:panel:5")
+    registry.apply(ZoneOpened(time=at(2), device="panel", panel_zone=5, open=True))
+    assert state_of(registry, "panel_zone:panel:5") is panel_zone  # a repeat: no new value
+    registry.apply(ZoneOpened(time=at(3), device="panel", panel_zone=6, open=False))
+    assert state_of(registry, "zone:vitrine").state == "closed"
+    # Zone 5 repeats that it is open: its own state is unchanged, its shop zone follows.
+    registry.apply(ZoneOpened(time=at(4), device="panel", panel_zone=5, open=True))
+    assert state_of(registry, "panel_zone:panel:5") is panel_zone
+    assert state_of(registry, "zone:vitrine").state == "open"
+    assert state_of(registry, "zone:vitrine").last_changed == at(4)
+
+
 # -- devices, links, cameras, escalations ---------------------------------------------------------
 def test_a_device_is_at_fault_until_heard_from_again() -> None:
     registry = StateRegistry()
@@ -232,27 +248,6 @@ def test_links_go_down_and_up_with_since_and_reason() -> None:
     registry.apply(LinkRestored(time=at(7), device="bridge"))
     up = state_of(registry, "link:bridge")
     assert (up.state, up.last_changed, up.attributes.reason) == ("up", at(7), "silence for 90 s")  # type: ignore[union-attr]
-
-
-def test_a_camera_is_unknown_until_heard_from() -> None:
-    registry = StateRegistry(cameras=["cam-counter", "cam-door"])
-    unknown = state_of(registry, "camera:cam-counter")
-    assert (unknown.state, unknown.last_changed, unknown.attributes) == (
-        "unknown",
-        None,
-        CameraAttributes(),
-    )
-    registry.apply(
-        CameraAvailability(time=at(1), camera="cam-counter", state="online", role="record")
-    )
-    online = state_of(registry, "camera:cam-counter")
-    assert (online.state, online.attributes.recording) == ("online", True)  # type: ignore[union-attr]
-    registry.apply(CameraAvailability(time=at(2), camera="cam-counter", state="offline", role=""))
-    offline = state_of(registry, "camera:cam-counter")
-    assert offline.state == "offline"
-    assert offline.attributes.roles == (("", "offline"), ("record", "online"))  # type: ignore[union-attr]
-    registry.apply(CameraMotion(time=at(3), camera="cam-door", active=True))  # not availability
-    assert state_of(registry, "camera:cam-door").state == "unknown"
 
 
 @dataclass(frozen=True)
@@ -298,7 +293,16 @@ def test_the_json_form_is_plain() -> None:
         "entity_id": "camera:c",
         "domain": "camera",
         "state": "online",
-        "attributes": {"recording": True, "roles": [["record", "online"]]},
+        "attributes": {
+            "covering": True,
+            "recording": True,
+            "motion": None,
+            "roles": [["record", "online"]],
+            "reason": "",
+            "detection": "",
+            "detection_zones": [],
+            "detected_at": None,
+        },
         "last_changed": at(1).isoformat(),
         "last_updated": at(1).isoformat(),
     }

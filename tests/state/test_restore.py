@@ -21,13 +21,16 @@ from hub.events import (
     AlarmKind,
     AlarmSignal,
     CameraAvailability,
+    CameraDetection,
     CameraMotion,
+    CameraRecording,
     Event,
+    HubStarted,
     LinkLost,
     PanelState,
 )
 from hub.journal import Journal, JournalError
-from hub.state import StateRegistry, restore_from_journal
+from hub.state import CameraAttributes, StateRegistry, restore_from_journal
 from hub.testing import EventRecorder
 from tests.test_hub import fast, manager, write_shop
 
@@ -48,12 +51,25 @@ async def run_once(config: Config) -> StateRegistry:
         hub.bus.subscribe(AlarmSignal, rec.handle)
         hub.bus.subscribe(CameraAvailability, rec.handle)
         hub.bus.subscribe(LinkLost, rec.handle)
+        hub.bus.subscribe(CameraDetection, rec.handle)
         hub.emit(PanelState(device="vault", partition=2, state="armed_away", ready=False))
         hub.emit(LinkLost(device="vault", reason="silence for 90 s"))
         hub.emit(AlarmSignal(kind=AlarmKind.BURGLARY, device="vault", zone="entree", panel_zone=7))
+        # A camera of every kind of report (not configured: heard of all the same).
+        hub.emit(CameraAvailability(camera="cam-nvr", state="online"))
+        hub.emit(CameraAvailability(camera="cam-nvr", state="online", role="record"))
+        hub.emit(CameraRecording(camera="cam-nvr", recording=False))
+        hub.emit(CameraMotion(camera="cam-nvr", active=True))
+        hub.emit(
+            CameraDetection(
+                camera="cam-nvr", detection="d1", label="person", phase="new", zones=("entree",)
+            )
+        )
+        hub.emit(CameraAvailability(camera="cam-nvr", state="offline", reason="NVR last will"))
         await rec.wait_for(AlarmSignal, lambda e: e.kind is AlarmKind.HOLDUP)
         await rec.wait_for(CameraAvailability)
         await rec.wait_for(LinkLost)
+        await rec.wait_for(CameraDetection)
         await hub.recorder.flush()  # type: ignore[union-attr]
         await hub.bus.drain()
     return hub.state
@@ -68,6 +84,21 @@ async def test_a_restored_registry_equals_the_live_one(tmp_path: Path) -> None:
     assert live.get("link:vault").state == "down"  # type: ignore[union-attr]
     # Heard from (the simulated camera goes on and off line: either, never unknown).
     assert live.get("camera:cam").state in ("online", "offline")  # type: ignore[union-attr]
+    nvr = live.get("camera:cam-nvr")
+    assert nvr is not None
+    assert (nvr.state, nvr.attributes) == (
+        "offline",
+        CameraAttributes(
+            covering=False,
+            recording=False,
+            motion=True,
+            roles=(("", "offline"), ("record", "online")),
+            reason="NVR last will",
+            detection="person",
+            detection_zones=("entree",),
+            detected_at=nvr.attributes.detected_at,  # type: ignore[union-attr]
+        ),
+    )
     restored = registry_for(config)
     result = restore_from_journal(restored, config.journal.path)
     assert result.rows > 0
@@ -86,8 +117,19 @@ async def test_a_hub_starts_again_with_the_state_it_had(tmp_path: Path) -> None:
         partition = hub.state.get("partition:vault:2")
         link = hub.state.get("link:vault")
         entree = hub.state.get("zone:entree")
+        nvr = hub.state.get("camera:cam-nvr")
+        # The recording switch came back with the camera: the record role alone does
+        # not say the camera records again.
+        hub.emit(CameraAvailability(camera="cam-nvr", state="online"))
+        await hub.recorder.flush()  # type: ignore[union-attr]
+        await hub.bus.drain()
+        back = hub.state.camera_status("cam-nvr")
+    assert (back.state, back.recording, back.covering) == ("online", False, False)
     assert partition == live.get("partition:vault:2")
     assert link == live.get("link:vault")
+    assert nvr == live.get("camera:cam-nvr")
+    assert nvr is not None
+    assert nvr.attributes.recording is False  # type: ignore[union-attr]
     assert entree is not None
     assert (entree.state, entree.attributes.kind) == ("alarm", "burglary")  # type: ignore[union-attr]
 
@@ -118,6 +160,12 @@ async def test_ecrin_status_prints_the_restored_state(tmp_path: Path) -> None:
         line.startswith("link:vault") and " down " in line and 'reason="silence for 90 s"' in line
         for line in lines
     ), lines
+    (nvr,) = [line for line in lines if line.startswith("camera:cam-nvr ")]
+    assert " offline " in nvr
+    assert (
+        "covering=False recording=False motion=True roles=camera:offline,record:online"
+        ' reason="NVR last will" detection=person detection_zones=entree detected_at='
+    ) in nvr
     assert lines[-1].startswith(f"{config.journal.path}: ")
 
 
@@ -202,7 +250,7 @@ async def test_rows_of_unknown_types_are_skipped_and_counted(
             [
                 Retired(device="old"),
                 LinkLost(device="bridge", reason="silence"),
-                CameraMotion(camera="cam", active=True),
+                HubStarted(site="Bijouterie"),
             ]
         )
     monkeypatch.delitem(hub.events._REGISTRY, "Retired")

@@ -63,6 +63,13 @@
       kind_tamper: "Sabotage",
       kind_fire: "Incendie",
       kind_trouble: "Défaut technique",
+      kind_link_lost: "Liaison perdue",
+      kind_camera_lost: "Caméra perdue",
+      camera_online: "en ligne",
+      camera_offline: "hors ligne",
+      camera_disabled: "désactivée",
+      camera_unknown: "état inconnu",
+      camera_notRecording: "en ligne, n'enregistre pas",
     },
     en: {
       title: "Escalations — referent",
@@ -113,6 +120,13 @@
       kind_tamper: "Tamper",
       kind_fire: "Fire",
       kind_trouble: "Technical fault",
+      kind_link_lost: "Link lost",
+      kind_camera_lost: "Camera lost",
+      camera_online: "online",
+      camera_offline: "offline",
+      camera_disabled: "disabled",
+      camera_unknown: "state unknown",
+      camera_notRecording: "online, not recording",
     },
   };
 
@@ -267,6 +281,19 @@
     return label ?? kind;
   }
 
+  // Each camera with its availability as of the escalation's last change.
+  function camerasText(escalation) {
+    const states = new Map((escalation.camera_states || []).map((s) => [s.id, s]));
+    return escalation.cameras
+      .map((id) => {
+        const s = states.get(id);
+        if (!s) return id;
+        const word = s.state === "online" && s.recording === false ? "notRecording" : s.state;
+        return `${id} (${t(`camera_${word}`)})`;
+      })
+      .join(", ");
+  }
+
   function formatTime(value) {
     return value ? when.format(new Date(value)) : "—";
   }
@@ -318,7 +345,7 @@
     fact(t("address"), escalation.address);
     fact(t("zone"), escalation.zone_name || escalation.zone);
     fact(t("device"), escalation.device);
-    fact(t("cameras"), escalation.cameras.join(", "));
+    fact(t("cameras"), camerasText(escalation));
     fact(t("created"), formatTime(escalation.created_at));
     if (escalation.status === "open" && escalation.deadline) fact(t("deadline"), formatTime(escalation.deadline));
     fact(t("tier"), escalation.tier); // numbered from 0, as in the API, webhooks and logs
