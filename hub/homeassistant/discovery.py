@@ -21,9 +21,10 @@ Four kinds of entities, and nothing else (see docs/home-assistant.md):
   panel's word (Home Assistant's alarm-panel words). Not an ``alarm_control_panel``:
   that component requires a command topic, and the hub takes no command from MQTT.
 * ``link``: a ``binary_sensor`` (``connectivity``) per supervised link heard of.
-* ``camera``: a ``binary_sensor`` per camera, ``ON`` while it covers its zones
-  (online, and recording unless its NVR says otherwise), with its availability word,
-  its recording flag and its zones as attributes.
+* ``camera``: a ``binary_sensor`` per camera, ``ON`` while it covers its zones as the
+  state registry judges it (online, and its recording not known to be off: see
+  ``hub.cameras``), with its availability word, its recording flag and its zones as
+  attributes.
 
 Nothing else of the registry is published: not the shop's zones (a zone in alarm may
 be a silent hold-up), not the escalations (their ids, tiers and contacts are the
@@ -334,7 +335,9 @@ class Discovery:
             word = state.state if state is not None else "unknown"
             cam = state.attributes if state is not None else None
             recording = cam.recording if isinstance(cam, CameraAttributes) else None
-            covering = word == "online" and recording is not False
+            # The registry's own judgement (``hub.cameras.covering``), the one the
+            # escalations and the coverage log count.
+            covering = isinstance(cam, CameraAttributes) and cam.covering
             attributes: dict[str, Any] = {
                 "availability": word,
                 "recording": recording,

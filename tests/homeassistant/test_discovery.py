@@ -15,6 +15,7 @@ from hub.events import (
     AlarmKind,
     AlarmSignal,
     CameraAvailability,
+    CameraRecording,
     Event,
     LinkLost,
     LinkRestored,
@@ -186,6 +187,9 @@ def test_holdup_states(plan: Discovery) -> None:
          b"ON", {"availability": "online", "recording": True}),
         ((CameraAvailability(time=T0, camera="cam-comptoir", state="online", role="detect"),
           CameraAvailability(time=T0, camera="cam-comptoir", state="offline", role="record")),
+         b"OFF", {"availability": "online", "recording": False}),
+        ((CameraAvailability(time=T0, camera="cam-comptoir", state="online"),
+          CameraRecording(time=T0, camera="cam-comptoir", recording=False)),
          b"OFF", {"availability": "online", "recording": False}),
     ],
 )  # fmt: skip
