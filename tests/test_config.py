@@ -20,6 +20,7 @@ from hub.config import (
     ConfigError,
     ConfigIssue,
     MqttConfig,
+    MqttTls,
     SecretStr,
     Site,
     check_config_main,
@@ -159,7 +160,10 @@ def test_example_is_valid_with_the_real_simulation_plugin(example: Path) -> None
     out, err = io.StringIO(), io.StringIO()
     assert check_config_main(example, manager.device_types(), out, err, CONFIG_SECTIONS) == 0
     assert err.getvalue() == ""
-    summary = "valid: 4 zones, 1 device, 4 cameras, 4 contacts, 3 escalation tiers"
+    summary = (
+        "valid: 4 zones, 1 device, 4 cameras, 4 contacts, 3 escalation tiers;"
+        " MQTT broker mqtt://127.0.0.1:1883, user ecrin, client id ecrin-bijouterie-marchal"
+    )
     assert out.getvalue() == f"{example}: {summary}\n"
 
 
@@ -193,13 +197,13 @@ def test_every_error_is_reported_in_one_pass(tmp_path: Path) -> None:
 
 
 def test_check_config_main_prints_each_issue_and_fails(tmp_path: Path) -> None:
-    path = write(tmp_path, SITE + "http: {port: 0}\nmqtt: {}\n")
+    path = write(tmp_path, SITE + "http: {port: 0}\nmqtt: {port: 0}\n")
     out, err = io.StringIO(), io.StringIO()
     assert check_config_main(path, CATALOGUE, out, err, CONFIG_SECTIONS) == 1
     assert out.getvalue() == ""
     assert err.getvalue().splitlines() == [
         f"{path}:9:14: http.port: 0 is below the minimum 1",
-        f"{path}:10:7: mqtt.host: required key is missing",
+        f"{path}:10:14: mqtt.port: 0 is below the minimum 1",
     ]
 
 
@@ -530,11 +534,11 @@ escalation: {{ladder: [{{contacts: [referent-37], ack_deadline: 60}}]}}
     assert (config.http.host, config.http.port) == ("0.0.0.0", 8080)
     assert config.mqtt == MqttConfig(
         host="broker.local",
-        port=1883,
+        port=8883,  # the MQTT-over-TLS port when TLS is on and no port is given
         username="ecrin",
         password="plain",
         client_id="shop",
-        tls=True,
+        tls=MqttTls(),
     )
     assert config.plugins.disable == ("ad2", "sia-dc09")
     assert config.journal.path == other
@@ -632,7 +636,8 @@ escalation: [1]
         " max_connections_per_address, fd_reserve, header_timeout, body_timeout,"
         " keepalive_timeout)",
         f"{path}:10:32: mqtt.password: a password needs a username (MQTT rule)",
-        f"{path}:10:40: mqtt.tls: expected true or false, got a string ('no')",
+        f"{path}:10:40: mqtt.tls: expected true, false or a mapping with ca, certfile,"
+        " keyfile and check_hostname, got a string ('no')",
         f"{path}:11:20: plugins.disable: expected a list, got a string ('ad2')",
         f"{path}:12:10: journal: expected a mapping, got a list",
         f"{path}:13:12: contacts[0].id: required key is missing",
