@@ -753,7 +753,11 @@ def test_check_config_warns_of_a_secrets_file_others_can_read(tmp_path: Path) ->
     secrets.chmod(0o644)
     code, out, err = check(path)
     assert code == 0
-    assert out == f"{path}: valid: 2 zones, 1 device, 0 cameras; 1 warning\n"
+    assert out == (
+        f"{path}: valid: 2 zones, 1 device, 0 cameras;"
+        " MQTT broker mqtt://broker:1883, user ecrin, client id ecrin-bijouterie-test;"
+        " 1 warning\n"
+    )
     assert err == (
         f"{secrets}:1:1: warning: <file>: the secrets file is readable by other accounts"
         f" (mode 0644); chmod 600 {secrets}\n"
@@ -769,7 +773,8 @@ def test_check_config_warns_of_a_secrets_file_others_can_read(tmp_path: Path) ->
         ),
     )
     secrets.chmod(0o600)
-    assert check(path) == (0, f"{path}: valid: 2 zones, 1 device, 0 cameras\n", "")
+    broker = "MQTT broker mqtt://broker:1883, user ecrin, client id ecrin-bijouterie-test"
+    assert check(path) == (0, f"{path}: valid: 2 zones, 1 device, 0 cameras; {broker}\n", "")
 
 
 @pytest.mark.parametrize("mode", [0o666, 0o620, 0o602])

@@ -162,6 +162,7 @@ class Mosquitto:
             f"max_queued_messages {self.max_queued_messages}",
             "max_queued_bytes 0",
             "max_inflight_messages 100",
+            "set_tcp_nodelay true",
             f"log_dest file {self.log_path}",
             "log_type error",
             "log_type warning",
