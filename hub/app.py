@@ -1,8 +1,11 @@
 """The hub: wires configuration, plugins, journal, bus and devices together.
 
 ``Hub`` is an async context manager. Entering it opens the journal, starts the recorder
-(journal before bus), subscribes nothing itself, launches one supervisor task per
-configured device and camera, and tells the plugins the hub started. Leaving it does the
+(journal before bus), subscribes nothing itself, starts the MQTT session the cameras
+share when the shop uses a broker (its embedded broker first when none is configured;
+the session connects in a task of its own, so a broker away delays nothing), launches
+one supervisor task per configured device and camera, and tells the plugins the hub
+started. Leaving it does the
 reverse, in order, so that every event a device emitted is journaled and delivered
 before the journal closes. ``ecrin run`` and ``ecrin demo`` enter ``stop_on_signals``
 before the hub, wait for ``wait_ready`` (every device opened once, or failed to), then
