@@ -1,8 +1,11 @@
 """The hub: wires configuration, plugins, journal, bus and devices together.
 
 ``Hub`` is an async context manager. Entering it opens the journal, starts the recorder
-(journal before bus), subscribes nothing itself, launches one supervisor task per
-configured device and camera, and tells the plugins the hub started. Leaving it does the
+(journal before bus), subscribes nothing itself, starts the MQTT session the cameras
+share when the shop uses a broker (its embedded broker first when none is configured;
+the session connects in a task of its own, so a broker away delays nothing), launches
+one supervisor task per configured device and camera, and tells the plugins the hub
+started. Leaving it does the
 reverse, in order, so that every event a device emitted is journaled and delivered
 before the journal closes. ``ecrin run`` and ``ecrin demo`` enter ``stop_on_signals``
 before the hub, wait for ``wait_ready`` (every device opened once, or failed to), then
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 from collections.abc import Callable, Iterator, Mapping
@@ -25,7 +29,7 @@ from types import TracebackType
 from typing import Any, Final
 
 from hub.bus import EventBus
-from hub.config import Config
+from hub.config import Config, MqttConfig
 from hub.devices import Device, DeviceContext, DeviceType, ZoneMap
 from hub.escalation.clock import Clock
 from hub.escalation.config import contacts_of, escalation_of
@@ -33,16 +37,18 @@ from hub.escalation.engine import EscalationEngine
 from hub.escalation.outbox import read_journal_anchor
 from hub.escalation.scene import EvidenceSettings
 from hub.escalation.site import EscalationSite
-from hub.events import AlarmSignal, Event, HubStarted, HubStopping
+from hub.events import AlarmSignal, Event, HubStarted, HubStopping, LinkLost, LinkRestored
 from hub.homeassistant import DiscoveryPublisher, home_assistant_publisher
 from hub.hookspecs import HubInfo
 from hub.http import HttpSettings, Readiness, create_app, serve
 from hub.journal import Journal, JournalAnchor, JournalError, open_or_quarantine
-from hub.messages import MessageSession
+from hub.messages import BROKER_LINK, MessageSession
 from hub.plugins import PluginManager
 from hub.recorder import Recorder
 from hub.state import StateRegistry, restore_from_journal
 from hub.supervisor import Backoff, DeviceSupervisor
+from hub.transports.embedded_broker import EmbeddedBrokerServer
+from hub.transports.mqtt import MqttSession
 
 __all__ = ["Hub"]
 
@@ -67,8 +73,12 @@ class Hub:
         http_port: overrides the configuration's HTTP port (0 picks a free one).
         clock: the escalation engine's wall clock (deadlines, retries, high-stock
             periods); None is the machine's. Tests pass one standing on a chosen date.
-        messages: the message session handed to every device (``DeviceContext.messages``);
-            None until the shop has a broker. Tests pass a ``MemorySession``.
+        messages: the message session handed to every device (``DeviceContext.messages``)
+            instead of the one the hub would make; tests pass a ``MemorySession``.
+            None: the hub makes its own ``MqttSession`` when the configuration has an
+            ``mqtt:`` section or a configured device's type needs messages
+            (``DeviceType.messages``), with its embedded broker when no ``mqtt.host``
+            is given; else devices get None.
     """
 
     def __init__(
@@ -108,6 +118,14 @@ class Hub:
         self._http_port = http_port
         self._clock = clock
         self.messages = messages
+        #: The broker the hub uses, when it makes its own session (``message_broker``).
+        self.broker: MqttConfig | None = (
+            config.message_broker(self.device_types) if messages is None else None
+        )
+        #: The hub's own MQTT session and embedded broker, when it runs them.
+        self.mqtt: MqttSession | None = None
+        self.embedded_broker: EmbeddedBrokerServer | None = None
+        self._broker_lost = False
         self.http_url: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stack = AsyncExitStack()
@@ -165,7 +183,7 @@ class Hub:
                     EscalationEngine(
                         settings,
                         contacts_of(self.config),
-                        EscalationSite.from_config(self.config),
+                        self._escalation_site(),
                         self.bus,
                         evidence=EvidenceSettings.of(self.config.cameras, self.config.journal.path),
                         rules=self.plugins.escalation_rules(),
@@ -182,6 +200,8 @@ class Hub:
                 raise
             if self._serve_http:
                 await self._start_http(self.escalation)
+        await self._start_messages()
+
         # Home Assistant discovery: after the registry and the session, before the
         # devices (their first states are published); it stops before the session.
         publisher = home_assistant_publisher(self.config, self.messages, self.state)
@@ -275,6 +295,76 @@ class Hub:
 
         self._stack.push_async_callback(stop)
 
+    def _escalation_site(self) -> EscalationSite:
+        """The shop as the engine sees it. The broker's link counts as a hold-up
+        device's when a device wired to hold-up buttons speaks through it: losing the
+        broker then means hold-ups no longer heard, a technical fault escalated like a
+        hold-up panel's lost link. (Cameras alone: the broker's loss shows as
+        ``link:mqtt`` down, and the cameras as ``unknown``, judged by the camera rules.)
+        """
+        site = EscalationSite.from_config(self.config)
+        if self.broker is None and self.messages is None:
+            return site
+        speak = {name for name, t in self.device_types.items() if t.messages}
+        if any(d.id in site.holdup_devices and d.type in speak for d in self.config.devices):
+            return dataclasses.replace(site, holdup_devices=site.holdup_devices | {BROKER_LINK})
+        return site
+
+    async def _start_messages(self) -> None:
+        """Start the hub's MQTT session (and first its embedded broker) when a broker is
+        used; a session given to the hub is only listened to.
+
+        Nothing here waits for the broker: the session connects in a task of its own,
+        so an unreachable broker delays neither the start nor a hold-up. Its losses and
+        returns become ``LinkLost``/``LinkRestored`` of ``mqtt`` (``BROKER_LINK``).
+        """
+        if self.messages is not None:
+            self._stack.callback(self.messages.add_connection_listener(self._broker_connection))
+            return
+        broker = self.broker
+        if broker is None:
+            return
+        log.info("MQTT broker: %s", broker.describe())
+        start = True
+        if broker.host is None:
+            where = broker.embedded
+            server = EmbeddedBrokerServer(
+                where.host, where.port, username=broker.username, password=broker.password
+            )
+            try:
+                await self._stack.enter_async_context(server)
+            except OSError as exc:
+                # The session is still handed to the cameras, never started: they stay
+                # unknown (never online by mistake), and the link is reported down.
+                log.error("%s: the cameras stay unknown until the hub restarts on a free port", exc)
+                self._broker_status(False, str(exc))
+                start = False
+            else:
+                self.embedded_broker = server
+            broker = dataclasses.replace(broker, host=_local_address(where.host), port=server.port)
+        session = MqttSession(broker, backoff=self._backoff, hold_unmatched=True)
+        self._stack.callback(session.add_status_listener(self._broker_status))
+        if start:
+            await self._stack.enter_async_context(session)
+        self.mqtt = session
+        self.messages = session
+
+    def _broker_connection(self, connected: bool) -> None:
+        self._broker_status(connected, "connection lost")
+
+    def _broker_status(self, up: bool, reason: str) -> None:
+        """The session connected (``up``) or failed or lost its broker: one ``LinkLost``
+        per outage (an unreachable broker at start is one too), one ``LinkRestored``
+        when it ends."""
+        if self.recorder is None:
+            return
+        if up and self._broker_lost:
+            self._broker_lost = False
+            self.emit(LinkRestored(device=BROKER_LINK))
+        elif not up and not self._broker_lost:
+            self._broker_lost = True
+            self.emit(LinkLost(device=BROKER_LINK, reason=f"MQTT broker: {reason}"))
+
     def _start_devices(self) -> None:
         entries: list[tuple[str, str, Mapping[str, Any], ZoneMap, tuple[str, ...]]] = []
         for device in self.config.devices:
@@ -332,11 +422,13 @@ class Hub:
 
     # -- readiness -------------------------------------------------------------------------
     def readiness(self) -> Readiness:
-        """Whether the start-up is over, and how many configured devices run now."""
+        """Whether the start-up is over, how many configured devices run now, and
+        whether the broker is connected (None when the hub has no message session)."""
         return Readiness(
             ready=self._ready,
             configured=len(self.info.devices),
             running=sum(s.running for s in self.supervisors.values()),
+            broker=self.messages.connected if self.messages is not None else None,
         )
 
     async def wait_ready(self, timeout: float = STARTUP_WAIT) -> Readiness:
@@ -356,6 +448,10 @@ class Hub:
             for waiter in [*tries, *waiters]:
                 waiter.cancel()
         self._ready = True
+        if self.mqtt is not None:
+            # Every device has subscribed (or failed to): a message queued for the hub
+            # that none wants is now one for no one (see ``MqttSession.settle``).
+            self.mqtt.settle()
         return self.readiness()
 
     # -- running until told to stop ----------------------------------------------------------
@@ -409,3 +505,9 @@ class Hub:
                 self.request_stop(f"ran for {duration:g} s")
         log.info("stopping: %s", self.stop_reason)
         return self.stop_reason
+
+
+def _local_address(host: str) -> str:
+    """Where the hub reaches a broker listening on ``host``: itself, except for the
+    any-address, reached on loopback."""
+    return {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)

@@ -186,6 +186,8 @@ async def _run_hub(
                     f"{readiness.running} of {readiness.configured} devices running,"
                     f" journal {hub.journal_path}"
                 )
+                if hub.broker is not None:  # which broker, never its password
+                    status += f", MQTT broker {hub.broker.describe()}"
                 if not hub.stop_requested:  # else a signal came during start-up: stop now
                     notify("READY=1", f"STATUS={status}")
                     out.write(f"Écrin running for {config.site.name}: {status}. Ctrl-C to stop.\n")

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Final, Protocol, runtime_checkable
 
 __all__ = [
+    "BROKER_LINK",
     "ConnectionListener",
     "MemorySession",
     "Message",
@@ -45,6 +46,10 @@ class Message:
     retain: bool = False
     qos: int = 0
 
+
+#: The id the hub's own link to its broker is reported under (``LinkLost``,
+#: ``LinkRestored``, the state entity ``link:mqtt``): reserved, no device may take it.
+BROKER_LINK: Final = "mqtt"
 
 MessageHandler = Callable[[Message], None]
 #: Told ``True`` when the session (re)connects to its broker, ``False`` when it loses it.

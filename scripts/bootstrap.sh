@@ -11,7 +11,9 @@ PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 
 need_apt=()
-command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_apt+=(mosquitto)
+# The broker tests need both mosquitto and mosquitto_passwd (Debian's mosquitto package).
+{ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ]; } \
+    && command -v mosquitto_passwd >/dev/null 2>&1 || need_apt+=(mosquitto)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v faketime >/dev/null 2>&1 || need_apt+=(faketime)
 if [ "${#need_apt[@]}" -gt 0 ] && [ "${ECRIN_SKIP_APT:-0}" != "1" ]; then

@@ -102,6 +102,8 @@ def test_run_stops_cleanly_on_signal_and_never_logs_secrets(tmp_path: Path, sig:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         assert "running for Bijouterie Signal" in first
+        # which broker, never its password
+        assert "MQTT broker mqtt://127.0.0.1:1883, user hub, client id" in first
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=30)
     finally:
@@ -109,6 +111,7 @@ def test_run_stops_cleanly_on_signal_and_never_logs_secrets(tmp_path: Path, sig:
     assert proc.returncode == 0, err
     assert f"stopped ({signal.Signals(sig).name})" in out
     assert "s3cret-Broker-Pass" not in out + err
+    assert "MQTT broker: mqtt://127.0.0.1:1883, user hub" in err
     frozen = re.search(r"garbage collector: (\d+) start-up objects set aside", err)
     assert frozen is not None, err
     assert int(frozen.group(1)) > 10_000  # modules, plugins, config: the bulk of the heap

@@ -22,6 +22,7 @@ from hub.config import (
     ConfigError,
     ConfigIssue,
     MqttConfig,
+    MqttTls,
     SecretStr,
     Site,
     check_config_main,
@@ -161,7 +162,10 @@ def test_example_is_valid_with_the_real_simulation_plugin(example: Path) -> None
     out, err = io.StringIO(), io.StringIO()
     assert check_config_main(example, manager.device_types(), out, err, CONFIG_SECTIONS) == 0
     assert err.getvalue() == ""
-    summary = "valid: 4 zones, 1 device, 4 cameras, 4 contacts, 3 escalation tiers"
+    summary = (
+        "valid: 4 zones, 1 device, 4 cameras, 4 contacts, 3 escalation tiers;"
+        " MQTT broker mqtt://127.0.0.1:1883, user ecrin, client id ecrin-bijouterie-marchal"
+    )
     assert out.getvalue() == f"{example}: {summary}\n"
 
 
@@ -195,13 +199,13 @@ def test_every_error_is_reported_in_one_pass(tmp_path: Path) -> None:
 
 
 def test_check_config_main_prints_each_issue_and_fails(tmp_path: Path) -> None:
-    path = write(tmp_path, SITE + "http: {port: 0}\nmqtt: {}\n")
+    path = write(tmp_path, SITE + "http: {port: 0}\nmqtt: {port: 0}\n")
     out, err = io.StringIO(), io.StringIO()
     assert check_config_main(path, CATALOGUE, out, err, CONFIG_SECTIONS) == 1
     assert out.getvalue() == ""
     assert err.getvalue().splitlines() == [
         f"{path}:9:14: http.port: 0 is below the minimum 1",
-        f"{path}:10:7: mqtt.host: required key is missing",
+        f"{path}:10:14: mqtt.port: 0 is below the minimum 1",
     ]
 
 
@@ -600,11 +604,11 @@ escalation: {{ladder: [{{contacts: [referent-37], ack_deadline: 60}}]}}
     assert (config.http.host, config.http.port) == ("0.0.0.0", 8080)
     assert config.mqtt == MqttConfig(
         host="broker.local",
-        port=1883,
+        port=8883,  # the MQTT-over-TLS port when TLS is on and no port is given
         username="ecrin",
         password="plain",
         client_id="shop",
-        tls=True,
+        tls=MqttTls(),
     )
     assert config.plugins.disable == ("ad2", "sia-dc09")
     assert config.journal.path == other
@@ -702,7 +706,8 @@ escalation: [1]
         " max_connections_per_address, fd_reserve, header_timeout, body_timeout,"
         " keepalive_timeout)",
         f"{path}:10:32: mqtt.password: a password needs a username (MQTT rule)",
-        f"{path}:10:40: mqtt.tls: expected true or false, got a string ('no')",
+        f"{path}:10:40: mqtt.tls: expected true, false or a mapping with ca, certfile,"
+        " keyfile and check_hostname, got a string ('no')",
         f"{path}:11:20: plugins.disable: expected a list, got a string ('ad2')",
         f"{path}:12:10: journal: expected a mapping, got a list",
         f"{path}:13:12: contacts[0].id: required key is missing",
@@ -818,7 +823,11 @@ def test_check_config_warns_of_a_secrets_file_others_can_read(tmp_path: Path) ->
     secrets.chmod(0o644)
     code, out, err = check(path)
     assert code == 0
-    assert out == f"{path}: valid: 2 zones, 1 device, 0 cameras; 1 warning\n"
+    assert out == (
+        f"{path}: valid: 2 zones, 1 device, 0 cameras;"
+        " MQTT broker mqtt://broker:1883, user ecrin, client id ecrin-bijouterie-test;"
+        " 1 warning\n"
+    )
     assert err == (
         f"{secrets}:1:1: warning: <file>: the secrets file is readable by other accounts"
         f" (mode 0644); chmod 600 {secrets}\n"
@@ -834,7 +843,8 @@ def test_check_config_warns_of_a_secrets_file_others_can_read(tmp_path: Path) ->
         ),
     )
     secrets.chmod(0o600)
-    assert check(path) == (0, f"{path}: valid: 2 zones, 1 device, 0 cameras\n", "")
+    broker = "MQTT broker mqtt://broker:1883, user ecrin, client id ecrin-bijouterie-test"
+    assert check(path) == (0, f"{path}: valid: 2 zones, 1 device, 0 cameras; {broker}\n", "")
 
 
 @pytest.mark.parametrize("mode", [0o666, 0o620, 0o602])

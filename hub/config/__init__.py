@@ -28,6 +28,7 @@ from hub.config.model import (
     SecretStr,
     Site,
     Zone,
+    default_client_id,
 )
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "Site",
     "Zone",
     "check_config_main",
+    "default_client_id",
     "disabled_plugins",
     "known_keys",
     "load_config",

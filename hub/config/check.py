@@ -35,7 +35,8 @@ def check_config_main(
 
     Prints every issue on its own line to ``err`` (``FILE:LINE:COLUMN: key.path:
     reason``, which editors and CI annotate) and returns 1; or prints a one-line summary
-    to ``out`` and returns 0. Warnings (``FILE:LINE:COLUMN: warning: key.path:
+    to ``out`` (with the MQTT broker the hub would use, never its password) and
+    returns 0. Warnings (``FILE:LINE:COLUMN: warning: key.path:
     reason``) go to ``err`` in both cases and do not change the status. A file that does
     not exist returns 2: the check could not run, which a script must tell apart from a
     configuration that is wrong.
@@ -69,6 +70,9 @@ def check_config_main(
         if section.summary is not None:
             parts.extend(section.summary(config))
     summary = ", ".join(parts)
+    broker = config.message_broker(device_types)
+    if broker is not None:
+        summary += f"; MQTT broker {broker.describe()}"
     if config.warnings:
         summary += f"; {counted(len(config.warnings), 'warning')}"
     print(f"{path}: valid: {summary}", file=out)

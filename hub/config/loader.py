@@ -88,7 +88,7 @@ def _read(
     devices = read_devices(ctx, top.sequence("devices"))
     cameras = read_cameras(ctx, top.sequence("cameras"))
     http = read_http(ctx, top.mapping("http"))
-    mqtt = read_mqtt(ctx, top.mapping("mqtt"))
+    mqtt = read_mqtt(ctx, top.mapping("mqtt"), site.name)
     plugins = read_plugins(ctx, top.mapping("plugins"))
     journal = read_journal(ctx, top.mapping("journal"))
     values: dict[str, object] = {}

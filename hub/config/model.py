@@ -11,6 +11,9 @@ config object in a log line or a traceback never shows one.
 
 from __future__ import annotations
 
+import ipaddress
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +39,8 @@ __all__ = [
     "SecretStr",
     "Site",
     "Zone",
+    "default_client_id",
+    "is_loopback",
 ]
 
 T = TypeVar("T")
@@ -168,6 +173,17 @@ class MqttTls:
     check_hostname: bool = True
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (``localhost``,
+    127.0.0.0/8, ``::1``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True, slots=True)
 class EmbeddedBroker:
     """The broker the hub starts itself when the shop configures none (``mqtt.host``
@@ -175,6 +191,19 @@ class EmbeddedBroker:
 
     host: str = "127.0.0.1"
     port: int = 1883
+
+
+def default_client_id(site_name: str) -> str:
+    """The hub's MQTT client id when the configuration gives none: ``ecrin-`` and the
+    shop's name in plain lowercase letters, digits and dashes ("Bijouterie Müller &
+    Fils" gives ``ecrin-bijouterie-muller-fils``), at most 64 characters.
+
+    It must be the same at every start: the broker keeps the hub's persistent session
+    (its subscriptions, the messages queued while it was away) under this id.
+    """
+    plain = unicodedata.normalize("NFKD", site_name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:58].rstrip("-")
+    return f"ecrin-{slug}" if slug else "ecrin"
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +238,21 @@ class MqttConfig:
         """The hub's availability topic: ``online`` (retained) while the hub is
         connected, ``offline`` when it leaves or its last will fires."""
         return f"{self.base_topic}/status"
+
+    def describe(self) -> str:
+        """Which broker, in one line for the logs and ``ecrin check-config``: its
+        address, user, TLS and client id, never the password."""
+        if self.host is None:
+            where = f"the embedded broker on {self.embedded.host}:{self.embedded.port}"
+        else:
+            scheme = "mqtts" if self.tls is not None else "mqtt"
+            where = f"{scheme}://{self.host}:{self.port}"
+        parts = [where]
+        if self.username:
+            parts.append(f"user {self.username}")
+        if self.client_id:
+            parts.append(f"client id {self.client_id}")
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +304,21 @@ class Config:
     journal: JournalConfig = field(default_factory=lambda: JournalConfig(Path("ecrin-journal.db")))
     secret_values: frozenset[str] = field(default=frozenset(), repr=False)
     warnings: tuple[ConfigIssue, ...] = field(default=(), repr=False, compare=False)
+
+    def message_broker(self, device_types: Mapping[str, Any]) -> MqttConfig | None:
+        """The broker the hub uses: the ``mqtt:`` section; without one, the embedded
+        broker when a configured device or camera's type needs messages
+        (``DeviceType.messages``); None when nothing needs a broker.
+
+        Args:
+            device_types: the catalogue of device types, by name.
+        """
+        if self.mqtt is not None:
+            return self.mqtt
+        types = {d.type for d in self.devices} | {c.type for c in self.cameras}
+        if any(getattr(device_types.get(name), "messages", False) for name in types):
+            return MqttConfig(client_id=default_client_id(self.site.name))
+        return None
 
     def zone(self, zone_id: str) -> Zone | None:
         """The zone with that id, or None."""

@@ -7,6 +7,7 @@ recording each problem rather than stopping at it.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from hub.config.issues import IssueLog, describe
 from hub.config.model import (
     CameraConfig,
     DeviceConfig,
+    EmbeddedBroker,
     HttpConfig,
     JournalConfig,
     MqttConfig,
@@ -28,8 +30,11 @@ from hub.config.model import (
     Risk,
     Site,
     Zone,
+    default_client_id,
+    is_loopback,
 )
 from hub.devices import DeviceType, EntryProblem, PanelZone, ZoneMap
+from hub.messages import BROKER_LINK
 from hub.schema import SettingError, validate_settings
 from hub.yamlsource import (
     INVALID,
@@ -50,7 +55,9 @@ __all__ = [
     "HTTP_KEYS",
     "JOURNAL_KEYS",
     "MAX_RETENTION_DAYS",
+    "MQTT_EMBEDDED_KEYS",
     "MQTT_KEYS",
+    "MQTT_TLS_KEYS",
     "PLUGINS_KEYS",
     "SITE_KEYS",
     "ZONE_KEYS",
@@ -87,7 +94,19 @@ HTTP_KEYS: Final = (
     "body_timeout",
     "keepalive_timeout",
 )
-MQTT_KEYS: Final = ("host", "port", "username", "password", "client_id", "tls")
+MQTT_KEYS: Final = (
+    "host",
+    "port",
+    "username",
+    "password",
+    "client_id",
+    "keepalive",
+    "tls",
+    "base_topic",
+    "embedded",
+)
+MQTT_TLS_KEYS: Final = ("ca", "certfile", "keyfile", "check_hostname")
+MQTT_EMBEDDED_KEYS: Final = ("host", "port")
 PLUGINS_KEYS: Final = ("disable",)
 JOURNAL_KEYS: Final = ("path",)
 PANEL_ZONE_KEYS: Final = ("zone", "type")
@@ -239,7 +258,14 @@ def _claim_id(ctx: Context, section: Section) -> str:
     if device_id is None or node is None:
         return ""
     first = ctx.ids.get(device_id)
-    if first is not None:
+    if device_id == BROKER_LINK:
+        ctx.log.add(
+            node,
+            section.at("id"),
+            f"the id {BROKER_LINK!r} is reserved for the hub's link to its MQTT broker:"
+            " choose another",
+        )
+    elif first is not None:
         ctx.log.add(
             node,
             section.at("id"),
@@ -515,11 +541,103 @@ def read_http(ctx: Context, node: YMap | None) -> HttpConfig:
     )
 
 
-def read_mqtt(ctx: Context, node: YMap | None) -> MqttConfig | None:
-    """``mqtt:``: the broker; None when the section is absent."""
+#: A client id: plain characters, which every broker accepts (MQTT 3.1.1 promises only
+#: letters and digits; dashes, dots and underscores pass everywhere in practice).
+_CLIENT_ID: Final = re.compile(r"[A-Za-z0-9._-]{1,64}")
+#: One level of a topic the hub publishes under: no wildcard, no NUL.
+_TOPIC_LEVEL: Final = re.compile(r"[^+#\x00]+")
+
+
+def _base_topic(ctx: Context, section: Section) -> str:
+    node = section.get("base_topic")
+    value = section.string("base_topic", "ecrin")
+    if node is None or value == "ecrin":
+        return value
+    levels = value.split("/")
+    if value.startswith("$"):
+        reason = "must not start with '$' (topics the broker keeps for itself)"
+    elif not all(_TOPIC_LEVEL.fullmatch(level) for level in levels):
+        reason = "must be topic levels without '+', '#', empty levels or a leading or trailing '/'"
+    else:
+        return value
+    ctx.log.add(node, section.at("base_topic"), f"{value!r} {reason}")
+    return "ecrin"
+
+
+def _tls_path(ctx: Context, tls: Section, key: str) -> Path | None:
+    node = tls.get(key)
+    raw = tls.optional_string(key)
+    if node is None or raw is None:
+        return None
+    path = ctx.config_dir / Path(raw).expanduser()
+    if not path.is_file():
+        ctx.log.add(node, tls.at(key), f"no such file: {path}")
+        return None
+    return path
+
+
+def _tls(ctx: Context, section: Section) -> MqttTls | None:
+    """``tls``: ``true`` (the system's CAs), ``false``, or a mapping with ``ca``,
+    ``certfile``, ``keyfile`` and ``check_hostname``; paths relative to the
+    configuration's directory, checked to exist."""
+    node = section.get("tls")
     if node is None:
         return None
-    section = Section(ctx.log, node, "mqtt", MQTT_KEYS, required=("host",))
+    if isinstance(node, YScalar) and isinstance(node.value, bool):
+        return MqttTls() if node.value else None
+    if not isinstance(node, YMap):
+        if not (isinstance(node, YScalar) and node.value is INVALID):
+            ctx.log.add(
+                node,
+                section.at("tls"),
+                f"expected true, false or a mapping with ca, certfile, keyfile and"
+                f" check_hostname, got {describe(node)}",
+            )
+        return None
+    tls = Section(ctx.log, node, section.at("tls"), MQTT_TLS_KEYS)
+    certfile = _tls_path(ctx, tls, "certfile")
+    keyfile = _tls_path(ctx, tls, "keyfile")
+    key_node = tls.get("keyfile")
+    if key_node is not None and tls.get("certfile") is None:
+        ctx.log.add(key_node, tls.at("keyfile"), "a keyfile needs the certfile it belongs to")
+    return MqttTls(
+        ca=_tls_path(ctx, tls, "ca"),
+        certfile=certfile,
+        keyfile=keyfile,
+        check_hostname=tls.boolean("check_hostname", True),
+    )
+
+
+def _embedded(ctx: Context, section: Section, credentials: bool) -> EmbeddedBroker:
+    """``embedded``: where the broker the hub starts itself listens (no ``host``)."""
+    node = section.mapping("embedded")
+    defaults = EmbeddedBroker()
+    if node is None:
+        return defaults
+    embedded = Section(ctx.log, node, section.at("embedded"), MQTT_EMBEDDED_KEYS)
+    host = embedded.string("host", defaults.host)
+    host_node = embedded.get("host")
+    if host_node is not None and not is_loopback(host) and not credentials:
+        ctx.log.add(
+            host_node,
+            embedded.at("host"),
+            f"the embedded broker on {host!r} would be open to the network: set"
+            " mqtt.username and mqtt.password (every client must then give them), or"
+            " listen on 127.0.0.1",
+        )
+    port = embedded.integer("port", defaults.port, minimum=1, maximum=65535)
+    return EmbeddedBroker(host=host, port=port)
+
+
+def read_mqtt(ctx: Context, node: YMap | None, site_name: str = "") -> MqttConfig | None:
+    """``mqtt:``: the broker, or the embedded one without ``host``; None when the
+    section is absent (the hub still starts the embedded broker if a device needs
+    one). The client id defaults to one made from the site's name."""
+    if node is None:
+        return None
+    section = Section(ctx.log, node, "mqtt", MQTT_KEYS)
+    host = section.optional_string("host")
+    host_given = section.get("host") is not None  # even if wrong (reported): no cascade
     username = section.optional_string("username")
     password = section.optional_string("password")
     password_node = section.get("password")
@@ -527,13 +645,42 @@ def read_mqtt(ctx: Context, node: YMap | None) -> MqttConfig | None:
         ctx.log.add(
             password_node, section.at("password"), "a password needs a username (MQTT rule)"
         )
+    client_id = section.optional_string("client_id")
+    client_node = section.get("client_id")
+    if client_id is not None and client_node is not None and not _CLIENT_ID.fullmatch(client_id):
+        ctx.log.add(
+            client_node,
+            section.at("client_id"),
+            f"{client_id!r} is not a valid client id: use 1 to 64 letters, digits, '.', '-' or '_'",
+        )
+        client_id = None
+    tls = _tls(ctx, section)
+    tls_node = section.get("tls")
+    if not host_given and tls is not None and tls_node is not None:
+        ctx.log.add(
+            tls_node,
+            section.at("tls"),
+            "TLS needs a broker host (mqtt.host): the embedded broker speaks plain MQTT",
+        )
+        tls = None
+    embedded_entry = node.entries.get("embedded")
+    if host_given and embedded_entry is not None:
+        ctx.log.add(
+            embedded_entry.key,
+            section.at("embedded"),
+            "the hub starts a broker of its own only without mqtt.host: remove one of them",
+        )
+    default_port = 8883 if tls is not None else 1883
     return MqttConfig(
-        host=section.string("host"),
-        port=section.integer("port", 1883, minimum=1, maximum=65535),
+        host=host,
+        port=section.integer("port", default_port, minimum=1, maximum=65535),
         username=username,
         password=password,
-        client_id=section.optional_string("client_id"),
-        tls=MqttTls() if section.boolean("tls", False) else None,
+        client_id=client_id or default_client_id(site_name),
+        tls=tls,
+        keepalive=section.integer("keepalive", 30, minimum=5, maximum=3600),
+        base_topic=_base_topic(ctx, section),
+        embedded=_embedded(ctx, section, credentials=bool(username and password)),
     )
 
 

@@ -27,20 +27,27 @@ class Readiness:
             every device opened once or failed to.
         configured: devices and cameras in the configuration.
         running: those open and running now.
+        broker: whether the hub's MQTT session is connected to its broker; None when
+            the hub has none.
     """
 
     ready: bool
     configured: int
     running: int
+    broker: bool | None = None
 
     def document(self) -> tuple[int, dict[str, object]]:
         """The HTTP status and body: 503 while starting; then 200, ``ok`` when every
-        device runs and ``degraded`` when some do not (the hub runs and retries them)."""
+        device runs and the broker (if any) is connected, ``degraded`` when not (the
+        hub runs, and retries them)."""
         devices = {"configured": self.configured, "running": self.running}
+        body: dict[str, object] = {"devices": devices}
+        if self.broker is not None:
+            body["broker"] = {"connected": self.broker}
         if not self.ready:
-            return 503, {"status": "starting", "ready": False, "devices": devices}
-        status = "ok" if self.running >= self.configured else "degraded"
-        return 200, {"status": status, "ready": True, "devices": devices}
+            return 503, {"status": "starting", "ready": False, **body}
+        fine = self.running >= self.configured and self.broker is not False
+        return 200, {"status": "ok" if fine else "degraded", "ready": True, **body}
 
 
 @dataclass(slots=True)

@@ -331,7 +331,8 @@ def _schemas() -> dict[str, Any]:
                     "type": "string",
                     "enum": ["ok", "degraded", "starting"],
                     "description": "`starting` until the start-up is over; then `ok` when"
-                    " every device runs, `degraded` when some do not (they are retried).",
+                    " every device runs and the MQTT broker (if any) is connected,"
+                    " `degraded` when not (they are retried).",
                 },
                 "ready": {
                     "type": "boolean",
@@ -346,6 +347,13 @@ def _schemas() -> dict[str, Any]:
                         "configured": {"type": "integer", "minimum": 0},
                         "running": {"type": "integer", "minimum": 0},
                     },
+                },
+                "broker": {
+                    "type": "object",
+                    "description": "The hub's MQTT session, when it has one (cameras).",
+                    "required": ["connected"],
+                    "additionalProperties": False,
+                    "properties": {"connected": {"type": "boolean"}},
                 },
             },
         },

@@ -58,6 +58,7 @@ from hub.events import (
     LinkRestored,
     PanelState,
 )
+from hub.messages import BROKER_LINK
 from hub.state.entities import (
     ARMED_STATES,
     UNKNOWN,
@@ -639,9 +640,11 @@ class StateRegistry:
         )
 
     def _heard(self, event: Event) -> None:
-        """A device said something: it runs (its fault, if any, is over)."""
+        """A device said something: it runs (its fault, if any, is over). The hub's
+        own link to its broker (``BROKER_LINK``) is a link, not a device: it has only
+        its ``link:mqtt`` entity."""
         device = getattr(event, "device", None)
-        if not isinstance(device, str):
+        if not isinstance(device, str) or device == BROKER_LINK:
             return
         eid = device_id(device)
         old = self._states.get(eid)

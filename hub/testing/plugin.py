@@ -12,15 +12,17 @@ them (the model is pytest's ``pytester``):
 * ``build_device``: builds a device from a type name (looked up in
   ``plugin_manager``) or a ``DeviceType``, settings validated as the hub validates
   them, ``recorder.emit`` as its ``emit``;
-* ``running``: ``async with running(device):`` enters it and runs it in a task.
-
-A broker fixture (a Mosquitto on a free loopback port, for message devices) comes
-with the MQTT transport.
+* ``running``: ``async with running(device):`` enters it and runs it in a task;
+* ``mosquitto``: starts a real Mosquitto broker on a free loopback port (options:
+  users, TLS, persistence), killed at the end of the test;
+* ``mqtt_session``: ``async with mqtt_session(broker) as session:`` the hub's
+  ``MqttSession``, connected to it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from types import ModuleType
@@ -31,16 +33,23 @@ import pytest
 from hub.devices import DeviceType, ZoneMap
 from hub.messages import MemorySession, MessageSession
 from hub.plugins import PluginManager
+from hub.supervisor import Backoff
 from hub.testing.devices import build_device as _build_device
 from hub.testing.devices import running as _running
-from hub.testing.recorder import EventRecorder
+from hub.testing.mosquitto import Mosquitto
+from hub.testing.recorder import EventRecorder, wait_until
+from hub.transports.mqtt import MqttSession
 from hub.transports.pty import PtyCable
 
 __all__ = [
     "BuildDevice",
+    "ConnectSession",
+    "StartMosquitto",
     "build_device",
     "ecrin_plugins",
     "message_session",
+    "mosquitto",
+    "mqtt_session",
     "plugin_manager",
     "pty_cable",
     "recorder",
@@ -50,6 +59,11 @@ __all__ = [
 #: The ``build_device`` fixture: ``(type, settings, device_id=..., zone_map=...,
 #: messages=..., zones=...)``.
 BuildDevice = Callable[..., Any]
+#: The ``mosquitto`` fixture: ``(**options) -> Mosquitto``, started.
+StartMosquitto = Callable[..., Mosquitto]
+#: The ``mqtt_session`` fixture: ``(broker, **config) -> async context manager`` of a
+#: connected ``MqttSession``.
+ConnectSession = Callable[..., AbstractAsyncContextManager[MqttSession]]
 
 
 @pytest.fixture
@@ -138,8 +152,63 @@ def build_device(plugin_manager: PluginManager, recorder: EventRecorder) -> Buil
 def message_session() -> MemorySession:
     """An in-memory message session, as the hub's broker session behaves: it keeps
     retained messages and delivers them on subscription; ``published`` holds what was
-    published. (A fixture with a real broker comes with the MQTT transport.)"""
+    published. (``mosquitto`` and ``mqtt_session`` give the real broker and session.)"""
     return MemorySession()
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[StartMosquitto]:
+    """Start a real Mosquitto broker on a free loopback port: ``broker = mosquitto()``.
+
+    Options (see ``hub.testing.mosquitto.Mosquitto``): ``users={"name": "password"}``
+    (a password file, anonymous access off), ``tls=True`` (a TLS listener on
+    ``broker.tls_port``, its CA at ``broker.ca.certfile``), ``require_certificate``,
+    ``persistence`` (on by default), ``max_queued_messages``. ``broker.stop()`` and
+    ``broker.start()`` restart it on the same ports with the same persistence;
+    ``broker.kill()`` is a crash; ``broker.client()`` is a plain aiomqtt client of
+    it, ``broker.mqtt_config()`` an ``MqttConfig`` for the hub. Every broker started
+    is killed at the end of the test. No ``mosquitto`` installed is an error, never a
+    skip.
+    """
+    started: list[Mosquitto] = []
+
+    def start(**options: Any) -> Mosquitto:
+        broker = Mosquitto(tmp_path / f"mosquitto-{len(started)}", **options)
+        started.append(broker)
+        broker.start()
+        return broker
+
+    yield start
+    for broker in started:
+        broker.kill()
+
+
+@pytest.fixture
+def mqtt_session() -> ConnectSession:
+    """``async with mqtt_session(broker, **config) as session:`` an ``MqttSession`` of
+    the hub, connected to ``broker`` (a ``Mosquitto``), with a short reconnection
+    backoff (50 ms to 0.5 s); ``config`` overrides fields of ``broker.mqtt_config()``
+    (``client_id``, ``username``, ``tls=True``...). ``subscribe=[(filter, handler)]``
+    subscribes before the connection. It waits (10 s at most) until connected, and
+    stops the session cleanly at the end of the block."""
+
+    @contextlib.asynccontextmanager
+    async def connect(
+        broker: Mosquitto,
+        *,
+        subscribe: Sequence[tuple[str, Any]] = (),
+        backoff: Callable[[], Backoff] = lambda: Backoff(0.05, 0.5),
+        **config: Any,
+    ) -> AsyncIterator[MqttSession]:
+        config.setdefault("client_id", "ecrin-test")
+        session = MqttSession(broker.mqtt_config(**config), backoff=backoff)
+        for topic, handler in subscribe:
+            await session.subscribe(topic, handler, qos=1)
+        async with session:
+            await wait_until(lambda: session.connected, timeout=10.0)
+            yield session
+
+    return connect
 
 
 @pytest.fixture
