@@ -26,6 +26,8 @@ What it holds:
   ``LineDecoder``, ``LineSplitter``, ``Line``;
 * message devices: ``MessageDevice``, ``MessageSession``, ``Message``,
   ``MessageDecoder``, ``MemorySession``;
+* one log line per kind of bad input and per window, however often it repeats:
+  ``LogThrottle`` (the MQTT session's own, for devices fed a stream of bad messages);
 * panel simulators: ``PanelSimulator`` and ``SimulatorFactory``, declared with
   ``DeviceType(simulator=...)`` for the demo and walk tests;
 * the events plugins emit: ``AlarmSignal``, ``PanelState``, ``CameraAvailability``...
@@ -99,6 +101,7 @@ from hub.transports.pty import PtyCable
 from hub.transports.serial import PARITIES, SerialConfig, SerialLink
 from hub.transports.supervision import LineQuality, LinkHealth
 from hub.transports.tcp import ConnectionHandler, TcpLink, TcpServer
+from hub.transports.throttle import LogThrottle
 from hub.typed_settings import setting, settings_from, settings_schema
 
 __all__ = [
@@ -140,6 +143,7 @@ __all__ = [
     "LinkHealth",
     "LinkLost",
     "LinkRestored",
+    "LogThrottle",
     "Match",
     "MemorySession",
     "Message",

@@ -44,12 +44,12 @@ from hub.sdk import (
     DeviceContext,
     DeviceType,
     Event,
+    LogThrottle,
     Message,
     MessageDevice,
     hookimpl,
     setting,
 )
-from plugins.cameras.log_limit import LogLimit
 from plugins.cameras.payload_rules import (
     AVAILABILITY,
     MOTION,
@@ -272,7 +272,7 @@ class MqttCamera(MessageDevice):
             self.camera_decoder.topics,
             qos=SUBSCRIBE_QOS,
         )
-        self.log_limit = LogLimit(window=log_window, clock=clock)
+        self.log_limit = LogThrottle(window=log_window, max_kinds=64, clock=clock)
 
     def handle(self, message: Message) -> None:
         """Decode one message, emit its events, and log what could not be read."""
@@ -288,7 +288,7 @@ class MqttCamera(MessageDevice):
                 bad.topic,
                 " (retained: it may be left by an earlier configuration)" if bad.retained else "",
                 bad.detail,
-                f" (and {held} more in the last {self.log_limit.window:g} s)" if held else "",
+                self.log_limit.suffix(held),
             )
 
     def connection_changed(self, connected: bool) -> None:
