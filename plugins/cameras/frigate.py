@@ -207,7 +207,7 @@ class FrigateCamera(MessageDevice):
             status_topics=settings.status_topics,
         )
         topics = frigate_topics(settings.prefix, self.name, settings.detections)
-        super().__init__(ctx, ctx.messages, decoder, topics)
+        super().__init__(ctx, ctx.messages, decoder, topics, qos=SUBSCRIPTION_QOS)
         self.frigate: FrigateDecoder = decoder
         self.log = ctx.log
         self.exporter: FrigateExporter | None = None
@@ -220,7 +220,6 @@ class FrigateCamera(MessageDevice):
                 retry_max=settings.retry_max,
                 settle=settings.settle,
             )
-        self._remove_listener: Callable[[], None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._kept: set[str] = set()
         self._told: set[str] = set()
@@ -228,9 +227,7 @@ class FrigateCamera(MessageDevice):
     # -- lifecycle ------------------------------------------------------------------------------
     async def __aenter__(self) -> Self:
         """Listen to the session, then subscribe (``available`` last), QoS 1."""
-        self._remove_listener = self.session.add_connection_listener(self.connection_changed)
-        for topic in self.topics:
-            await self.session.subscribe(topic, self.handle, qos=SUBSCRIPTION_QOS)
+        await super().__aenter__()
         _RUNNING[self.ctx.device_id] = self
         return self
 
@@ -242,11 +239,7 @@ class FrigateCamera(MessageDevice):
     ) -> None:
         if _RUNNING.get(self.ctx.device_id) is self:
             del _RUNNING[self.ctx.device_id]
-        if self._remove_listener is not None:
-            self._remove_listener()
-            self._remove_listener = None
-        for topic in self.topics:
-            await self.session.unsubscribe(topic, self.handle)
+        await super().__aexit__(exc_type, exc, tb)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
