@@ -26,8 +26,10 @@ What it holds:
   ``LineDecoder``, ``LineSplitter``, ``Line``;
 * message devices: ``MessageDevice``, ``MessageSession``, ``Message``,
   ``MessageDecoder``, ``MemorySession``;
-* panel simulators: ``PanelSimulator`` and ``SimulatorFactory``, declared with
-  ``DeviceType(simulator=...)`` for the demo and walk tests;
+* simulators: ``PanelSimulator`` and ``SimulatorFactory``, declared with
+  ``DeviceType(simulator=...)`` for the demo and walk tests, and
+  ``BrokerSimulatorFactory``, declared with ``DeviceType(broker_simulator=...)``: a
+  camera type's cameras played on a broker, for the demo;
 * the events plugins emit: ``AlarmSignal``, ``PanelState``, ``CameraAvailability``...
 * the escalation rule contract (``register_escalation_rules``): ``Rule``, ``Match``,
   ``Priority``, ``RuleContext``, and ``CameraStatus`` (what ``RuleContext.camera``
@@ -93,7 +95,7 @@ from hub.sdk.stream import (
     redefault,
     serial_link,
 )
-from hub.simulation import PanelSimulator, SimulatorFactory
+from hub.simulation import BrokerSimulatorFactory, PanelSimulator, SimulatorFactory
 from hub.transports.link import LinkDown, StreamLink
 from hub.transports.pty import PtyCable
 from hub.transports.serial import PARITIES, SerialConfig, SerialLink
@@ -108,6 +110,7 @@ __all__ = [
     "PARITIES",
     "AlarmKind",
     "AlarmSignal",
+    "BrokerSimulatorFactory",
     "CameraAvailability",
     "CameraDetection",
     "CameraMotion",
