@@ -7,7 +7,9 @@ from typing import TextIO
 from hub.events import (
     AlarmSignal,
     CameraAvailability,
+    CameraDetection,
     CameraMotion,
+    CameraRecording,
     DeviceFault,
     Event,
     LinkLost,
@@ -30,9 +32,15 @@ def describe_event(event: Event) -> str:
         return f"{when}  PANEL {event.state:<10} partition {event.partition} of {event.device}"
     if isinstance(event, CameraAvailability):
         role = f" ({event.role})" if event.role else ""
-        return f"{when}  CAMERA {event.state:<9} {event.camera}{role}"
+        reason = f": {event.reason}" if event.reason else ""
+        return f"{when}  CAMERA {event.state:<9} {event.camera}{role}{reason}"
+    if isinstance(event, CameraRecording):
+        return f"{when}  RECORDING {'on' if event.recording else 'off':<6} {event.camera}"
     if isinstance(event, CameraMotion):
         return f"{when}  MOTION {'start' if event.active else 'end':<9} {event.camera}"
+    if isinstance(event, CameraDetection):
+        zones = f" in {', '.join(event.zones)}" if event.zones else ""
+        return f"{when}  DETECTION {event.phase:<6} {event.label} on {event.camera}{zones}"
     if isinstance(event, LinkLost):
         return f"{when}  LINK LOST        {event.device}: {event.reason}"
     if isinstance(event, LinkRestored):

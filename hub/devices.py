@@ -23,7 +23,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from hub.events import AlarmKind, AlarmSignal, Event
 from hub.messages import MessageSession
 from hub.schema import Schema
-from hub.simulation import SimulatorFactory
+from hub.simulation import BrokerSimulatorFactory, SimulatorFactory
 from hub.typed_settings import settings_from, settings_schema
 
 __all__ = [
@@ -182,6 +182,8 @@ class DeviceType:
         messages: the device needs the hub's message session (``DeviceContext.messages``,
             the MQTT broker): a shop configuring one gets a session, with the embedded
             broker when no broker is configured.
+        broker_simulator: plays cameras of this type on a broker, through a connection
+            of their own (see ``hub.simulation``), for the demo; None when there is none.
         check: what one setting's own ``check`` cannot see: the settings against each
             other and against the rest of the entry (a Frigate camera's zone mapping
             must name zones the camera covers). The configuration loader calls it once
@@ -197,6 +199,7 @@ class DeviceType:
     simulator: SimulatorFactory | None = None
     messages: bool = False
     check: EntryCheck | None = None
+    broker_simulator: BrokerSimulatorFactory | None = None
 
     def __post_init__(self) -> None:
         if self.settings is None:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install Écrin from its wheel into a fresh virtual environment, outside the source
 # tree, and use it as a shop would: what the package ships must be enough (the
-# high-stock calendar, the demo, the referent page), with nothing read from a checkout.
+# high-stock calendar, the demo with its embedded MQTT broker and simulated Frigate
+# cameras, the referent page), with nothing read from a checkout.
 # Called by `make test` (target `package`); needs the network for the dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,5 +37,8 @@ printf '6091234567890123\n' >capture.txt
 "$ecrin" decode envisalink capture.txt >/dev/null 2>&1
 "$ecrin" demo --duration 6 --keep demo >demo.log
 grep -q "ESCALATION created" demo.log || { cat demo.log; exit 1; }
+for camera in cam-comptoir cam-vitrine; do  # behind Frigate, on the embedded broker
+    grep -Eq "CAMERA online +$camera\$" demo.log || { cat demo.log; exit 1; }
+done
 "$ecrin" journal verify --db demo/ecrin-journal.db
-echo "package: the installed wheel checks a configuration, runs the demo and verifies its journal"
+echo "package: the installed wheel checks a configuration, runs the demo (its panel and cameras) and verifies its journal"

@@ -25,7 +25,7 @@ from tests.conftest import write_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 ECRIN = [sys.executable, "-m", "hub.cli"]
-ENV = dict(os.environ, ECRIN_LOAD_PLUGINS="sim,panels", PYTHONUNBUFFERED="1")
+ENV = dict(os.environ, ECRIN_LOAD_PLUGINS="sim,panels,frigate", PYTHONUNBUFFERED="1")
 
 SHOP = """\
 site:
@@ -137,7 +137,9 @@ def test_run_stops_cleanly_on_signal_and_never_logs_secrets(tmp_path: Path, sig:
 
 
 def test_demo_shows_a_holdup_live() -> None:
-    """The demo's panel speaks DSC IT-100 on a pty; its hold-up is escalated."""
+    """The demo's panel speaks DSC IT-100 on a pty; its hold-up is escalated. Its
+    cameras are behind a simulated Frigate on the hub's embedded broker, at a port the
+    demo chose."""
     proc = subprocess.run(
         [*ECRIN, "demo", "--duration", "7"],
         capture_output=True,
@@ -150,7 +152,12 @@ def test_demo_shows_a_holdup_live() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "HOLDUP" in proc.stdout
     assert "comptoir" in proc.stdout
-    assert "CAMERA online" in proc.stdout
+    for camera in ("cam-comptoir", "cam-vitrine"):
+        assert re.search(rf"CAMERA online +{camera}$", proc.stdout, re.M), proc.stdout
+        assert re.search(rf"RECORDING on +{camera}$", proc.stdout, re.M), proc.stdout
+    assert re.search(r"DETECTION new +person on cam-comptoir in comptoir$", proc.stdout, re.M)
+    assert "MQTT broker the embedded broker on 127.0.0.1:" in proc.stdout
+    assert "127.0.0.1:18830" not in proc.stdout  # moved to a free port
     created = next(line for line in proc.stdout.splitlines() if "ESCALATION created" in line)
     assert ", tier 0, " in created  # numbered from 0, as in the API and the webhooks
     assert "Referent page: http://127.0.0.1:" in proc.stdout

@@ -28,8 +28,10 @@ What it holds:
   ``MessageDecoder``, ``MemorySession``;
 * one log line per kind of bad input and per window, however often it repeats:
   ``LogThrottle`` (the MQTT session's own, for devices fed a stream of bad messages);
-* panel simulators: ``PanelSimulator`` and ``SimulatorFactory``, declared with
-  ``DeviceType(simulator=...)`` for the demo and walk tests;
+* simulators: ``PanelSimulator`` and ``SimulatorFactory``, declared with
+  ``DeviceType(simulator=...)`` for the demo and walk tests, and
+  ``BrokerSimulatorFactory``, declared with ``DeviceType(broker_simulator=...)``: a
+  camera type's cameras played on a broker, for the demo;
 * the events plugins emit: ``AlarmSignal``, ``PanelState``, ``CameraAvailability``...
 * the escalation rule contract (``register_escalation_rules``): ``Rule``, ``Match``,
   ``Priority``, ``RuleContext``, and ``CameraStatus`` (what ``RuleContext.camera``
@@ -95,7 +97,7 @@ from hub.sdk.stream import (
     redefault,
     serial_link,
 )
-from hub.simulation import PanelSimulator, SimulatorFactory
+from hub.simulation import BrokerSimulatorFactory, PanelSimulator, SimulatorFactory
 from hub.transports.link import LinkDown, StreamLink
 from hub.transports.pty import PtyCable
 from hub.transports.serial import PARITIES, SerialConfig, SerialLink
@@ -111,6 +113,7 @@ __all__ = [
     "PARITIES",
     "AlarmKind",
     "AlarmSignal",
+    "BrokerSimulatorFactory",
     "CameraAvailability",
     "CameraDetection",
     "CameraMotion",

@@ -21,7 +21,11 @@ them into camera events through a pure decoder (``plugins.cameras.frigate_decode
 where the rules of availability are); ``keep_recordings`` asks Frigate to export the
 window of a hold-up (``plugins.cameras.frigate_api``); ``FrigateSimulator``
 (``plugins.cameras.frigate_sim``) plays Frigate for the tests, the demo and the
-benchmark. docs/frigate.md is the installer's guide. It uses only ``hub.sdk``.
+benchmark, on a broker through ``NvrConnection`` (``plugins.cameras.nvr_connection``),
+a connection of its own with Frigate's last will; ``frigate_demo``
+(``plugins.cameras.frigate_demo``) is the demo shop's NVR, which ``ecrin demo`` finds
+on the device type (``broker_simulator``). docs/frigate.md is the installer's guide.
+It uses only ``hub.sdk``.
 """
 
 from __future__ import annotations
@@ -54,7 +58,9 @@ from plugins.cameras.frigate_decoder import (
     FrigateView,
     frigate_topics,
 )
-from plugins.cameras.frigate_sim import FrigateSimulator, SimCamera
+from plugins.cameras.frigate_demo import frigate_demo
+from plugins.cameras.frigate_sim import FrigateSimulator, SimCamera, frigate_will
+from plugins.cameras.nvr_connection import NvrConnection
 
 __all__ = [
     "BROKER_LOST",
@@ -66,8 +72,11 @@ __all__ = [
     "FrigateSettings",
     "FrigateSimulator",
     "FrigateView",
+    "NvrConnection",
     "SimCamera",
     "check_entry",
+    "frigate_demo",
+    "frigate_will",
     "keep_recordings",
     "register_device_types",
 ]
@@ -343,5 +352,6 @@ def register_device_types(register: Callable[[DeviceType], None]) -> None:
             category="camera",
             messages=True,
             check=check_entry,
+            broker_simulator=frigate_demo,
         )
     )

@@ -3,17 +3,19 @@
 The tests, the demo and the benchmark need a Frigate without a Frigate. The simulator
 publishes what Frigate publishes, as Frigate publishes it (``frigate/comms/mqtt.py``,
 ``frigate/comms/dispatcher.py`` and docs/docs/integrations/mqtt.md in
-blakeblackshear/frigate), on whatever ``MessageSession`` it is given: a
-``MemorySession`` in unit tests and the demo, a session with a real broker in the
-end-to-end tests and the benchmark. Nothing else changes between them.
+blakeblackshear/frigate), through whatever it is given to publish with (a
+``Publisher``: any message session's ``publish``): a ``MemorySession`` in unit tests,
+an ``NvrConnection`` (the NVR's own connection to a real broker, with Frigate's last
+will) in the end-to-end tests, the benchmark and the demo. Nothing else changes
+between them.
 
 * ``start()`` is Frigate connecting to its broker: every camera's retained states
   (``enabled``, ``recordings``, ``snapshots``, ``audio``, ``detect``, ``motion``...),
   ``motion`` ``OFF`` (not retained), then ``available`` ``online``, retained, last;
 * ``stop()`` is a clean stop (``available`` ``offline``); ``die()`` is what the broker
   publishes for a Frigate that vanished: its last will (``will``: the same message,
-  QoS 1, retained). On a real broker, a simulator given a session of its own whose
-  will is ``will`` can also be killed for real;
+  QoS 1, retained). On a real broker, a simulator given a connection of its own whose
+  will is ``will`` can also be killed for real (``NvrConnection.sever``);
 * ``set_enabled``, ``set_recording``, ``set_detect``: a switch turned at Frigate (its
   retained state follows);
 * ``report_status`` and ``status``: the per-role health of Frigate 0.17 (``online``,
@@ -35,11 +37,11 @@ import string
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from hub.sdk import Message, MessageSession
+from hub.sdk import Message
 
-__all__ = ["FrigateSimulator", "SimCamera"]
+__all__ = ["FrigateSimulator", "Publisher", "SimCamera", "frigate_will"]
 
 _ID_CHARS = string.ascii_lowercase + string.digits
 
@@ -74,6 +76,22 @@ class _Tracked:
     after: dict[str, Any] = field(default_factory=dict)
 
 
+class Publisher(Protocol):
+    """Where a simulator publishes: the ``publish`` of a message session."""
+
+    async def publish(
+        self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False
+    ) -> None:
+        """Publish one message."""
+        ...
+
+
+def frigate_will(prefix: str = "frigate") -> Message:
+    """Frigate's last will: ``<prefix>/available`` ``offline``, QoS 1, retained (what
+    its connection to the broker is made with, before anything is published)."""
+    return Message(f"{prefix}/available", b"offline", retain=True, qos=1)
+
+
 def _switch(on: bool) -> bytes:
     return b"ON" if on else b"OFF"
 
@@ -82,7 +100,8 @@ class FrigateSimulator:
     """Frigate's side of the broker, for one NVR and its cameras.
 
     Args:
-        session: where to publish (a ``MemorySession``, or a broker session).
+        session: where to publish (a ``MemorySession``, a broker session, or an
+            ``NvrConnection`` of its own); may be replaced between connections.
         cameras: the cameras, by name or as ``SimCamera``.
         prefix: Frigate's ``mqtt.topic_prefix``.
         version: the Frigate version played, as ``(major, minor)``: ``enabled/state``
@@ -94,7 +113,7 @@ class FrigateSimulator:
 
     def __init__(
         self,
-        session: MessageSession,
+        session: Publisher,
         cameras: Iterable[str | SimCamera],
         *,
         prefix: str = "frigate",
@@ -117,7 +136,7 @@ class FrigateSimulator:
     @property
     def will(self) -> Message:
         """Frigate's last will: ``<prefix>/available`` ``offline``, QoS 1, retained."""
-        return Message(f"{self.prefix}/available", b"offline", retain=True, qos=1)
+        return frigate_will(self.prefix)
 
     def camera(self, name: str) -> SimCamera:
         """A simulated camera by name (``KeyError`` for one the NVR does not have)."""

@@ -281,14 +281,14 @@ class MqttCamera(MessageDevice):
             held = self.log_limit.allow((bad.what, bad.problem))
             if held is None:
                 continue
+            retained = " (retained: it may be left by an earlier configuration)"
+            more = self.log_limit.suffix(held)
+            # Written out in full: the device limits its lines per kind of problem
+            # itself, and the hub's log filter, which takes the lines of one template
+            # for one kind, would hold back another setting's first line behind this one.
             self.ctx.log.warning(
-                "%s: bad %s payload on %s%s: %s; skipped%s",
-                self.ctx.device_id,
-                bad.what,
-                bad.topic,
-                " (retained: it may be left by an earlier configuration)" if bad.retained else "",
-                bad.detail,
-                self.log_limit.suffix(held),
+                f"{self.ctx.device_id}: bad {bad.what} payload on {bad.topic}"
+                f"{retained if bad.retained else ''}: {bad.detail}; skipped{more}"
             )
 
     def connection_changed(self, connected: bool) -> None:

@@ -1,16 +1,26 @@
-"""``ecrin demo``: the demo shop, with a DSC PowerSeries (IT-100) simulated on a pty.
+"""``ecrin demo``: the demo shop, with a DSC PowerSeries (IT-100) simulated on a pty
+and two cameras behind a simulated Frigate on the hub's own MQTT broker.
 
 The demo runs the real hub on ``plugins/sim/demo.yaml`` (``config/demo.yaml`` in the
 source tree). Its panel device is a real ``dsc-it100`` device reading a real serial
 line (a pty); on the other end of that line, this module plays the panel with the
 panels plugin's protocol simulator: it arms and disarms the shop, opens the door,
 sends a bit of line noise now and then, and every ``interval`` seconds a customer...
-presses the hold-up button under the counter. Everything the terminal shows went
-through the same transport, decoder, journal, bus and escalation engine as a real
-shop's signals.
+presses the hold-up button under the counter.
 
-The sim plugin adds the command through the ``register_commands`` hook; the hub runs
-through ``CommandContext.run_hub``, the path of ``ecrin run``.
+Its cameras are real ``frigate`` cameras on the hub's embedded broker, which the demo
+moves to a free port (as it serves the referent page on one). Frigate itself is played
+by the cameras plugin's simulated NVR, which publishes Frigate's topics through a
+connection of its own to that broker, with Frigate's last will: the cameras come
+online and record, see motion and a person now and then, and one of them drops off and
+comes back on a long period. Everything the terminal shows went through the same
+transports, decoders, journal, bus and escalation engine as a real shop's signals.
+
+Both simulators come from the catalogue of device types (``DeviceType.simulator`` of
+the panel's type, ``DeviceType.broker_simulator`` of each camera type): the sim
+plugin never imports another plugin. The sim plugin adds the command through the
+``register_commands`` hook; the hub runs through ``CommandContext.run_hub``, the path
+of ``ecrin run``.
 """
 
 from __future__ import annotations
@@ -19,16 +29,32 @@ import argparse
 import asyncio
 import contextlib
 import shutil
+import socket
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from hub.sdk import Command, CommandContext, PanelSimulator, PtyCable, SimulatorFactory
+import yaml
+
+from hub.sdk import (
+    Command,
+    CommandContext,
+    DeviceType,
+    PanelSimulator,
+    PtyCable,
+    SimulatorFactory,
+)
 
 __all__ = [
+    "DEMO_BROKER",
+    "DEMO_BROKER_PORT",
     "DEMO_CONFIG",
     "DEMO_PORT_PLACEHOLDER",
     "DEMO_TOKEN",
+    "DemoCameras",
+    "demo_cameras",
     "demo_command",
     "demo_panel",
     "run_demo",
@@ -40,6 +66,11 @@ DEMO_CONFIG = Path(__file__).resolve().parent / "demo.yaml"
 
 #: The ``port`` value in the demo configuration that the demo replaces with its pty.
 DEMO_PORT_PLACEHOLDER = "DEMO-PTY"
+
+#: Where the demo configuration puts the embedded broker; the demo moves it to a free
+#: port, so that it runs beside a broker already on the machine (or another demo).
+DEMO_BROKER_PORT = 18830
+DEMO_BROKER = f"embedded: {{host: 127.0.0.1, port: {DEMO_BROKER_PORT}}}"
 
 #: The demo configuration's referent token (its hash is in demo.yaml). Demo only: a
 #: real shop's tokens come from `ecrin token new`.
@@ -90,6 +121,83 @@ async def demo_panel(
         cable.close()
 
 
+class _Tolerant(yaml.SafeLoader):
+    """YAML as the demo reads it: tags such as ``!secret`` read as nothing (the hub
+    reads the file itself; the demo only looks for its cameras and its broker)."""
+
+
+_Tolerant.add_multi_constructor("!", lambda _loader, _suffix, _node: None)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCameras:
+    """What the demo plays of a shop file's cameras.
+
+    Attributes:
+        host: the broker the cameras' simulators connect to.
+        port: its port.
+        by_type: the configured cameras (id -> settings) of each camera type.
+    """
+
+    host: str
+    port: int
+    by_type: Mapping[str, Mapping[str, Mapping[str, Any]]]
+
+    @classmethod
+    def read(cls, text: str) -> DemoCameras:
+        """The cameras and the broker of a shop file (nothing to play when it cannot be
+        read: the hub says what is wrong with it)."""
+        try:
+            document = yaml.load(text, Loader=_Tolerant)  # a safe loader, tags ignored
+        except yaml.YAMLError:
+            document = None
+        if not isinstance(document, dict):
+            return cls("127.0.0.1", 1883, {})
+        by_type: dict[str, dict[str, Mapping[str, Any]]] = {}
+        for entry in document.get("cameras") or ():
+            if not isinstance(entry, dict):
+                continue
+            ident, kind, settings = entry.get("id"), entry.get("type"), entry.get("settings")
+            if isinstance(ident, str) and isinstance(kind, str):
+                by_type.setdefault(kind, {})[ident] = settings if isinstance(settings, dict) else {}
+        mqtt = document.get("mqtt")
+        mqtt = mqtt if isinstance(mqtt, dict) else {}
+        where = mqtt if mqtt.get("host") else mqtt.get("embedded")
+        where = where if isinstance(where, dict) else {}
+        host, port = where.get("host"), where.get("port")
+        host = host if isinstance(host, str) else "127.0.0.1"
+        port = port if isinstance(port, int) else 1883
+        if host in ("0.0.0.0", "::"):  # a listening address: connect on loopback
+            host = "127.0.0.1"
+        return cls(host, port, by_type)
+
+
+@contextlib.asynccontextmanager
+async def demo_cameras(
+    cameras: DemoCameras, device_types: Mapping[str, DeviceType], interval: float = 5.0
+) -> AsyncIterator[list[str]]:
+    """Play the shop's cameras on its broker while the block runs, with the simulator
+    each camera type declares (``DeviceType.broker_simulator``); yields the types
+    played. A type without one plays its cameras itself (``sim-camera``), or not at all."""
+    played: list[str] = []
+    async with contextlib.AsyncExitStack() as stack:
+        for kind, entries in cameras.by_type.items():
+            device_type = device_types.get(kind)
+            if device_type is None or device_type.broker_simulator is None:
+                continue
+            simulator = device_type.broker_simulator(cameras.host, cameras.port, entries, interval)
+            await stack.enter_async_context(simulator)
+            played.append(kind)
+        yield played
+
+
+def _free_port() -> int:
+    """A loopback port nobody listens on now (the embedded broker's)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def run_demo(
     ctx: CommandContext, config_path: Path, duration: float | None, keep: Path | None
 ) -> int:
@@ -132,7 +240,8 @@ def _demo_in(
             " (ecrin demo --keep DIR keeps them).\n"
         )
 
-    panel = ctx.device_types().get(DEMO_PANEL_TYPE)
+    catalogue = ctx.device_types()
+    panel = catalogue.get(DEMO_PANEL_TYPE)
     if panel is None or panel.simulator is None:
         err.write(
             f"ecrin demo: no plugin provides a simulated {DEMO_PANEL_TYPE} panel"
@@ -140,9 +249,17 @@ def _demo_in(
         )
         return EXIT_CANNOT_RUN
     simulator = panel.simulator
+    if DEMO_BROKER in text:
+        text = text.replace(
+            DEMO_BROKER, DEMO_BROKER.replace(str(DEMO_BROKER_PORT), str(_free_port()))
+        )
+    cameras = DemoCameras.read(text)
 
     async def demo() -> int:
-        async with demo_panel(directory, simulator) as port:
+        async with (
+            demo_panel(directory, simulator) as port,
+            demo_cameras(cameras, catalogue),
+        ):
             copy.write_text(text.replace(DEMO_PORT_PLACEHOLDER, port), encoding="utf-8")
             return await ctx.run_hub(
                 copy, duration=duration, live=True, page_note=f"demo token: {DEMO_TOKEN}"

@@ -1,23 +1,22 @@
 """Keeping a hold-up's recordings at Frigate: the exports asked of a Frigate played by
-a real HTTP server on loopback, which records each request and answers as Frigate's
-``frigate/api/export.py`` does (failures first, then success)."""
+a real HTTP server on loopback (``tests/cameras/frigate_server.py``), which records
+each request and answers as Frigate's ``frigate/api/export.py`` does (failures first,
+then success)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from hub.plugins import PluginManager
 from hub.sdk import MemorySession
 from plugins.cameras.frigate import TYPE, FrigateCamera, FrigateExporter
+from tests.cameras.frigate_server import FakeFrigate, frigate_api
 
 BuildDevice = Callable[..., Any]
 Running = Callable[[Any], Any]
@@ -25,87 +24,10 @@ T0 = datetime(2026, 3, 10, 11, 0, 0, tzinfo=UTC)
 LOG = logging.getLogger("test.frigate.api")
 
 
-@dataclass
-class Export:
-    """One export request, as Frigate received it."""
-
-    camera: str
-    start: int
-    end: int
-    body: dict[str, Any]
-
-
-@dataclass
-class FakeFrigate:
-    """Frigate's export endpoint on a loopback port.
-
-    ``answers`` are played in turn (the last one repeats): an HTTP status (200 answers
-    Frigate's success body), or ``"drop"`` to close the connection unanswered.
-    """
-
-    answers: list[int | str] = field(default_factory=lambda: [200])
-    requests: list[Export] = field(default_factory=list)
-    hold: asyncio.Event | None = None
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-    url: str = ""
-
-    async def _export(self, request: web.Request) -> web.StreamResponse:
-        body = await request.json()
-        self.requests.append(
-            Export(
-                request.match_info["camera"],
-                int(request.match_info["start"]),
-                int(request.match_info["end"]),
-                body,
-            )
-        )
-        self.arrived.set()
-        if self.hold is not None:
-            await self.hold.wait()
-        answer = self.answers[min(len(self.requests), len(self.answers)) - 1]
-        if answer == "drop":
-            assert request.transport is not None
-            request.transport.close()
-            return web.Response(status=500)
-        if answer == 200:
-            export_id = f"{request.match_info['camera']}_{len(self.requests):06d}"
-            payload = {
-                "success": True,
-                "message": "Starting export of recording.",
-                "export_id": export_id,
-            }
-            return web.json_response(payload)
-        if answer == 400:
-            payload = {"success": False, "message": "No recordings found for time range"}
-            return web.json_response(payload, status=400)
-        if answer == 404:
-            camera = request.match_info["camera"]
-            payload = {"success": False, "message": f"{camera} is not a valid camera."}
-            return web.json_response(payload, status=404)
-        return web.Response(status=int(answer), text="Internal Server Error")
-
-    async def wait(self, count: int, timeout: float = 10.0) -> None:
-        async with asyncio.timeout(timeout):
-            while len(self.requests) < count:
-                self.arrived.clear()
-                await self.arrived.wait()
-
-
 @pytest.fixture
 async def frigate() -> AsyncIterator[FakeFrigate]:
-    fake = FakeFrigate()
-    app = web.Application()
-    app.router.add_post(r"/api/export/{camera}/start/{start:\d+}/end/{end:\d+}", fake._export)
-    runner = web.AppRunner(app, shutdown_timeout=0.1)
-    await runner.setup()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    await web.SockSite(runner, sock).start()
-    fake.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    yield fake
-    if fake.hold is not None:
-        fake.hold.set()
-    await runner.cleanup()
+    async with frigate_api() as fake:
+        yield fake
 
 
 class Clock:

@@ -1,19 +1,27 @@
 """A shop with everything Home Assistant must never see: webhook secrets and URLs,
-contacts' names, an API token's hash, a broker password; and the plugins the hub loads."""
+contacts' names, an API token's hash, a broker password; the plugins the hub loads;
+and Home Assistant's side of a real broker (``HomeAssistant``)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import textwrap
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import aiomqtt
 
 import plugins.escalation
 import plugins.homeassistant
 import plugins.sim
 from hub.config import Config, load_config
 from hub.homeassistant import Discovery, HomeAssistantSettings, home_assistant_of
+from hub.messages import Message
 from hub.plugins import PluginManager
 
 WEBHOOK_SECRET = "whsec-Referent-37-aa11bb22cc33"
@@ -146,3 +154,43 @@ class OpenEscalation:
     zone: str | None = "comptoir"
     device: str = "centrale"
     updated_at: datetime = datetime(2026, 3, 10, 11, 0, tzinfo=UTC)
+
+
+class HomeAssistant:
+    """What a Home Assistant subscribed to discovery and the hub's topics receives, on
+    a real broker (a plain aiomqtt client: Home Assistant's MQTT integration)."""
+
+    def __init__(self, client: aiomqtt.Client, base_topic: str = "ecrin") -> None:
+        self.client = client
+        self.base_topic = base_topic
+        self.received: list[Message] = []
+
+    async def run(self) -> None:
+        """Subscribe, then record every message until cancelled."""
+        await self.client.subscribe("homeassistant/#", qos=1)
+        await self.client.subscribe(f"{self.base_topic}/#", qos=1)
+        async for received in self.client.messages:
+            payload = received.payload
+            data = bytes(payload) if isinstance(payload, bytes | bytearray) else b""
+            self.received.append(Message(received.topic.value, data, received.retain))
+
+    def got(self, topic: str, payload: bytes | None = None) -> list[Message]:
+        """The messages received on ``topic`` (with ``payload``, when given)."""
+        return [m for m in self.received if m.topic == topic and payload in (None, m.payload)]
+
+    def last(self, topic: str) -> bytes | None:
+        """The last payload received on ``topic`` (None: nothing yet)."""
+        found = self.got(topic)
+        return found[-1].payload if found else None
+
+
+@contextlib.asynccontextmanager
+async def running(*coroutines: Callable[[], Coroutine[Any, Any, None]]) -> AsyncIterator[None]:
+    """Run each coroutine function in a task while the block runs."""
+    tasks = [asyncio.ensure_future(c()) for c in coroutines]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

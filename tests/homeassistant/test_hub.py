@@ -70,11 +70,11 @@ async def test_off_by_default_nothing_is_published(tmp_path: Path) -> None:
 
 
 async def test_without_a_session_there_is_no_publisher(tmp_path: Path) -> None:
-    # A shop with no broker and no device that needs one: the hub makes no session.
+    """No ``mqtt:`` section and no camera that needs a broker: the hub makes no session,
+    and there is nothing to publish on."""
     path = write_shop(tmp_path)
-    text = path.read_text(encoding="utf-8")
-    mqtt = text.index("mqtt:")
-    path.write_text(text[:mqtt] + text[text.index("journal:", mqtt) :], encoding="utf-8")
+    before, after = path.read_text(encoding="utf-8").split("mqtt:\n", 1)
+    path.write_text(before + after[after.index("journal:") :], encoding="utf-8")
     async with hub_for(path, None) as hub:
         assert hub.messages is None
         assert hub.home_assistant is None
