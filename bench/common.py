@@ -1,10 +1,13 @@
-"""Helpers shared by the benchmarks: percentiles, the result table and the JSON file."""
+"""Helpers shared by the benchmarks: percentiles, the result table and the JSON file, and
+what they read of a hub process (its journal, its memory)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
+import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -47,3 +50,28 @@ def report(name: str, rows: list[tuple[str, str, str]], data: dict[str, Any]) ->
         f"(written to {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path})"
     )
     return path
+
+
+def read_only(path: Path) -> contextlib.closing[sqlite3.Connection]:
+    """A read-only connection to a hub's SQLite file (the hub may be writing it)."""
+    return contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+
+
+def journal_types(path: Path, after: int = 0) -> dict[str, int]:
+    """Rows of a hub's journal by event type, after row ``after``."""
+    with read_only(path) as conn:
+        rows = conn.execute(
+            "SELECT type, count(*) FROM events WHERE seq > ? GROUP BY type", (after,)
+        )
+        return {str(t): int(n) for t, n in rows}
+
+
+def process_memory(pid: int) -> dict[str, int]:
+    """A process's resident memory now (``VmRSS``) and at its highest (``VmHWM``), in
+    kB, from ``/proc/<pid>/status``."""
+    values: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0])
+    return values

@@ -204,7 +204,19 @@ class Recorder:
             except Exception:  # a plugin's odd event: the writer tries again, and reports
                 payload = None
         if not event.life_safety:
-            self._ordinary.append((self._tickets, event, payload))
+            ordinary = self._ordinary
+            ordinary.append((self._tickets, event, payload))
+            if (
+                1 < len(ordinary) < self.batch_size
+                and self._inflight is None
+                and self._journal is not None
+                and not self._waiters
+                and asyncio.get_running_loop().time() < self._quiet_until
+            ):
+                # Inside the gap, behind an event that already woke the writer: it sleeps
+                # until the gap ends (its timer is set), and waking it now for each
+                # event of a busy stream would cost a turn of the loop each, for nothing.
+                return
             self._wake.set()
             return
         self._life.append((self._tickets, event, payload))

@@ -208,6 +208,31 @@ async def test_leaving_flushes_everything_queued(
         recorder.emit(motion(0))
 
 
+async def test_a_stream_inside_the_gap_wakes_the_writer_once(
+    journal: Journal, bus: EventBus
+) -> None:
+    # Camera motion and zone chatter arrive by thousands a second while the journal
+    # rests between appends: the first event of the next batch wakes the writer, which
+    # sets its timer for the gap's end; the others must not wake it one by one.
+    loop = asyncio.get_running_loop()
+    async with Recorder(journal, bus, ordinary_gap=1.0) as recorder:
+        recorder.emit(motion(0))
+        await recorder.flush()  # appended: the gap starts
+        recorder.emit(motion(1))
+        await wait_until(lambda: not recorder._wake.is_set(), timeout=5)  # asleep, timer set
+        inside = asleep = 0
+        for i in range(2, 50):
+            recorder.emit(motion(i))
+            if loop.time() < recorder._quiet_until:
+                inside += 1
+                asleep += not recorder._wake.is_set()
+        assert inside > 0
+        assert asleep == inside
+        # Nobody flushes: the gap's end appends them.
+        await wait_until(lambda: recorder.recorded == 50, timeout=10)
+    assert journaled(journal.path) == [motion(i) for i in range(50)]
+
+
 async def test_events_emitted_before_start_are_kept(journal: Journal, bus: EventBus) -> None:
     recorder = Recorder(journal, bus)
     recorder.emit(holdup(0))

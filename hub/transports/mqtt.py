@@ -91,6 +91,8 @@ _HOLD_LIMIT: Final = 10_000
 #: acknowledged by then counts as dropped. The clean stop's ``offline`` waits less.
 ANSWER_TIMEOUT: Final = 10.0
 _STOP_TIMEOUT: Final = 2.0
+#: Calls awaiting the broker's answer before the client library warns of a backlog.
+_PENDING_CALLS: Final = 10_000
 _NODELAY: Final = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
@@ -432,7 +434,7 @@ class MqttSession:
             "type[asyncio.Queue[aiomqtt.Message]]",
             functools.partial(_Dispatching, self._on_message),
         )
-        return aiomqtt.Client(
+        client = aiomqtt.Client(
             cast(str, config.host),
             config.port,
             username=config.username,
@@ -448,6 +450,10 @@ class MqttSession:
             logger=_CLIENT_LOG,
             timeout=self._timeout,
         )
+        # The client warns past 10 subscriptions or publishes awaiting the broker's
+        # answer; a hub starting 100 cameras has hundreds at once, all expected.
+        client.pending_calls_threshold = _PENDING_CALLS
+        return client
 
     async def _run(self) -> None:
         """Connect, serve, and reconnect with backoff until cancelled."""

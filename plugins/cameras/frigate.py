@@ -16,10 +16,13 @@ zones (regions drawn on the image) to the shop's zones (places on the floor plan
           zones: {caisse: comptoir, presentoir: vitrine}
           api: http://nvr.local:5000  # to keep a hold-up's recordings
 
-The device subscribes to the camera's topics on the hub's shared session and turns
-them into camera events through a pure decoder (``plugins.cameras.frigate_decoder``,
-where the rules of availability are); ``keep_recordings`` asks Frigate to export the
-window of a hold-up (``plugins.cameras.frigate_api``); ``FrigateSimulator``
+The device subscribes to the camera's topics on the hub's shared session (Frigate's
+``events`` and ``reviews``, shared by all its cameras, through one subscription that
+hands each message to the camera it names: ``plugins.cameras.frigate_shared``) and
+turns them into camera events through a pure decoder
+(``plugins.cameras.frigate_decoder``, where the rules of availability are);
+``keep_recordings`` asks Frigate to export the window of a hold-up
+(``plugins.cameras.frigate_api``); ``FrigateSimulator``
 (``plugins.cameras.frigate_sim``) plays Frigate for the tests, the demo and the
 benchmark, on a broker through ``NvrConnection`` (``plugins.cameras.nvr_connection``),
 a connection of its own with Frigate's last will; ``frigate_demo``
@@ -48,6 +51,7 @@ from hub.sdk import (
     hookimpl,
     setting,
 )
+from plugins.cameras import frigate_shared as shared
 from plugins.cameras.frigate_api import FrigateExporter
 from plugins.cameras.frigate_decoder import (
     BROKER_LOST,
@@ -57,6 +61,7 @@ from plugins.cameras.frigate_decoder import (
     FrigateDecoder,
     FrigateView,
     frigate_topics,
+    shared_topics,
 )
 from plugins.cameras.frigate_demo import frigate_demo
 from plugins.cameras.frigate_sim import FrigateSimulator, SimCamera, frigate_will
@@ -218,6 +223,8 @@ class FrigateCamera(MessageDevice):
         topics = frigate_topics(settings.prefix, self.name, settings.detections)
         super().__init__(ctx, ctx.messages, decoder, topics, qos=SUBSCRIPTION_QOS)
         self.frigate: FrigateDecoder = decoder
+        #: Topics of every camera of the NVR, read once for all (``frigate_shared``).
+        self._shared = shared_topics(settings.prefix)
         self.log = ctx.log
         self.exporter: FrigateExporter | None = None
         if settings.api:
@@ -235,8 +242,14 @@ class FrigateCamera(MessageDevice):
 
     # -- lifecycle ------------------------------------------------------------------------------
     async def __aenter__(self) -> Self:
-        """Listen to the session, then subscribe (``available`` last), QoS 1."""
-        await super().__aenter__()
+        """Listen to the session, then subscribe (``available`` last), QoS 1: the
+        shared topics through their router, the camera's own ones directly."""
+        self._remove_listener = self.session.add_connection_listener(self.connection_changed)
+        for topic in self.topics:
+            if topic in self._shared:
+                await shared.join(self.session, topic, self.name, self.handle, SUBSCRIPTION_QOS)
+            else:
+                await self.session.subscribe(topic, self.handle, qos=SUBSCRIPTION_QOS)
         _RUNNING[self.ctx.device_id] = self
         return self
 
@@ -248,7 +261,14 @@ class FrigateCamera(MessageDevice):
     ) -> None:
         if _RUNNING.get(self.ctx.device_id) is self:
             del _RUNNING[self.ctx.device_id]
-        await super().__aexit__(exc_type, exc, tb)
+        if self._remove_listener is not None:
+            self._remove_listener()
+            self._remove_listener = None
+        for topic in self.topics:
+            if topic in self._shared:
+                await shared.leave(self.session, topic, self.name, self.handle)
+            else:
+                await self.session.unsubscribe(topic, self.handle)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -74,7 +74,9 @@ __all__ = [
     "STATUS_MODES",
     "FrigateDecoder",
     "FrigateView",
+    "camera_named",
     "frigate_topics",
+    "shared_topics",
 ]
 
 #: The roles Frigate reports a status for (``<prefix>/<camera>/status/<role>``).
@@ -95,9 +97,10 @@ _STATUS: Final = ("online", "offline", "disabled")
 _PHASES: Final = ("new", "update", "end")
 _CAMERA = ""
 
-#: The last JSON payload parsed, shared by every decoder of the process: Frigate's
-#: ``events`` and ``reviews`` reach every camera's device, and a shop with many
-#: cameras would otherwise parse each message once per camera. Decoders only read it.
+#: The last JSON payload parsed, shared by every decoder of the process: the router of
+#: Frigate's ``events`` and ``reviews`` reads the camera's name, then that camera's
+#: decoder the rest (and a message no watched camera claims reaches every decoder),
+#: from one parse. Decoders only read it.
 _last_json: tuple[bytes, Any] | None = None
 
 
@@ -110,6 +113,29 @@ def _parse_json(payload: bytes) -> Any:
     value = json.loads(payload)
     _last_json = (payload, value)
     return value
+
+
+def camera_named(payload: bytes) -> str | None:
+    """The Frigate camera an ``events`` or ``reviews`` payload is about (its
+    ``after.camera``), or None when the payload does not say (not JSON, not that shape).
+
+    Parsed once for every decoder of the process, like ``decode``: the shared topics'
+    router (``plugins.cameras.frigate_shared``) reads the name, then the camera's
+    decoder the rest, from one parse.
+    """
+    try:
+        data = _parse_json(payload)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    after = data.get("after") if isinstance(data, dict) else None
+    camera = after.get("camera") if isinstance(after, dict) else None
+    return camera if isinstance(camera, str) else None
+
+
+def shared_topics(prefix: str) -> tuple[str, ...]:
+    """The topics every camera of one Frigate reads whole, one message for all: the
+    tracked objects and the review items (``available`` is shared too, but rare)."""
+    return (f"{prefix}/events", f"{prefix}/reviews")
 
 
 def frigate_topics(prefix: str, camera: str, detections: str = "events") -> tuple[str, ...]:

@@ -152,6 +152,23 @@ async def test_unsubscribe(mosquitto: StartMosquitto, mqtt_session: ConnectSessi
     assert kept.payloads == [b"1"]
 
 
+async def test_many_subscriptions_at_once_are_no_warning(
+    mosquitto: StartMosquitto, mqtt_session: ConnectSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A hub starting 100 cameras subscribes hundreds of filters at once: the client
+    # library's warning of "pending publish calls" would be a false alarm.
+    broker = mosquitto()
+    inbox = Inbox()
+    async with mqtt_session(broker) as session:
+        await wait_until(lambda: session.connected, timeout=QUICK)
+        with caplog.at_level(logging.WARNING):
+            await asyncio.gather(
+                *(session.subscribe(f"frigate/cam-{n}/motion", inbox, qos=1) for n in range(50))
+            )
+    assert len(session.filters) == 50
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
 @pytest.mark.parametrize(
     "bad", ["", "a/#/b", "a#", "a/b+", "+a/b"], ids=["empty", "hash", "hash2", "plus", "plus2"]
 )
