@@ -66,6 +66,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from bench.common import journal_types, percentile, process_memory, read_only, report
@@ -95,8 +96,8 @@ SECRET = "bench-webhook-secret-0123456789"
 PANELS = 2
 #: Camera messages a second in all, with ``--cameras`` (see ``bench.mqtt``).
 CAMERA_RATE = 200.0
-#: Events of a camera when Frigate connects: online, recording, no motion.
-SETUP_EVENTS = 3
+#: The events of each camera when Frigate connects: online, recording, no motion.
+SETUP_EVENTS = ("CameraAvailability", "CameraRecording", "CameraMotion")
 
 CONFIG = """\
 site:
@@ -242,7 +243,10 @@ def _write_config(
     idle: list[str],
     cameras: int,
     broker: Mosquitto | None,
-) -> Path:
+) -> tuple[Path, str]:
+    """The shop's configuration and secrets in ``directory``; returns the file and the
+    hub's HTTP address."""
+    http_port = free_port()
     zones = "\n".join(
         f"  - {{id: z{n}, name: Bouton {n}, risk: high}}" for n in range(1, HOLDUP_ZONES + 1)
     )
@@ -270,12 +274,12 @@ def _write_config(
             idle_panels=idle_panels,
             cameras=camera_section,
             url=url,
-            http_port=free_port(),
+            http_port=http_port,
         ),
         encoding="utf-8",
     )
     (directory / "secrets.yaml").write_text(f"referent: {SECRET}\n", encoding="utf-8")
-    return path
+    return path, f"http://127.0.0.1:{http_port}"
 
 
 def _counts(directory: Path) -> tuple[dict[str, int], int]:
@@ -284,6 +288,19 @@ def _counts(directory: Path) -> tuple[dict[str, int], int]:
     with read_only(directory / "ecrin-outbox.db") as conn:
         escalations = int(conn.execute("SELECT count(*) FROM escalations").fetchone()[0])
     return by_type, escalations
+
+
+async def wait_healthy(url: str, timeout: float = 60) -> None:
+    """Wait until the hub at ``url`` says it is ready (every device opened once, so
+    every camera subscribed) and connected to its broker."""
+    async with aiohttp.ClientSession() as http, asyncio.timeout(timeout):
+        while True:
+            with contextlib.suppress(aiohttp.ClientError, ValueError):
+                async with http.get(f"{url}/healthz") as response:
+                    body = await response.json()
+                    if body.get("ready") and body.get("broker", {}).get("connected"):
+                        return
+            await asyncio.sleep(0.1)
 
 
 async def wait_journaled(path: Path, wanted: dict[str, int], timeout: float = 60) -> None:
@@ -299,6 +316,12 @@ async def wait_journaled(path: Path, wanted: dict[str, int], timeout: float = 60
                 if all(have.get(kind, 0) >= n for kind, n in wanted.items()):
                     return
             await asyncio.sleep(0.05)
+
+
+def _complaints(log_path: Path, keep: int = 20) -> list[str]:
+    """The hub's last warnings and errors (its log goes with the run's directory)."""
+    lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return [line for line in lines if "level=warning" in line or "level=error" in line][-keep:]
 
 
 def _camera_rows(path: Path) -> int:
@@ -367,7 +390,7 @@ async def measure(
             publisher: ClientProcess | None = None
             if cameras:
                 broker, publisher = await _start_cameras(stack, directory, cameras)
-            config = _write_config(
+            config, url = _write_config(
                 directory,
                 panel_cable.path,
                 traffic_cable.path,
@@ -384,10 +407,12 @@ async def measure(
                 for simulator in (panel, traffic, *idle):
                     await simulator.wait_command("001", timeout=30)
                 if publisher is not None:
-                    # Every camera online before anything is measured.
+                    # Every camera subscribed, then online, before anything is measured.
+                    await wait_healthy(url)
                     await publisher.send("setup")
                     await publisher.read()
-                    await wait_journaled(journal, {"CameraAvailability": cameras})
+                    await wait_journaled(journal, dict.fromkeys(SETUP_EVENTS, cameras))
+                    camera_events = _camera_rows(journal)
                     await publisher.send(f"pace {camera_rate}")
                 load = asyncio.create_task(_ordinary_traffic(traffic, stop, ordinary_rate))
                 load_started = time.perf_counter()
@@ -418,9 +443,11 @@ async def measure(
                 if publisher is not None:
                     await publisher.send("stop")
                     camera_messages = int((await publisher.read())["paced"])
-                    # Each message is an event, after the setup's three a camera.
-                    camera_events = await _wait_camera_rows(
-                        journal, SETUP_EVENTS * cameras + camera_messages
+                    # Each message is an event.
+                    setup_events = camera_events
+                    camera_events = (
+                        await _wait_camera_rows(journal, setup_events + camera_messages)
+                        - setup_events
                     )
                 memory_loaded = process_memory(hub.pid)
             finally:
@@ -434,6 +461,7 @@ async def measure(
         for cable in (panel_cable, traffic_cable, *idle_cables):
             cable.close()
         by_type, escalations = _counts(directory)
+        complaints = _complaints(log_path)
     return {
         "signals": signals,
         "warmup": WARMUP,
@@ -452,8 +480,9 @@ async def measure(
         "camera_messages_sent": camera_messages,
         "camera_rate_sent": camera_messages / elapsed,
         "camera_events_journaled": camera_events,
-        "camera_messages_lost": max(0, SETUP_EVENTS * cameras + camera_messages - camera_events),
+        "camera_messages_lost": max(0, camera_messages - camera_events),
         "journal_rows_by_type": by_type,
+        "hub_warnings": complaints,
         "memory_kb_after_warmup": memory_warm,
         "memory_kb_after_load": memory_loaded,
         "p50_ms": percentile(latencies, 50),

@@ -63,7 +63,7 @@ import aiohttp
 
 from bench import holdup_latency
 from bench.common import journal_types, process_memory, read_only, report
-from bench.holdup_latency import start_hub, stop_hub, wait_journaled
+from bench.holdup_latency import SETUP_EVENTS, start_hub, stop_hub, wait_healthy, wait_journaled
 from bench.mqtt_clients import (
     PER_ROUND,
     ClientProcess,
@@ -201,18 +201,6 @@ async def _wait_head(path: Path, target: int) -> tuple[int, float]:
         await asyncio.sleep(0.005)
 
 
-async def _wait_healthy(url: str, timeout: float = 60) -> None:
-    """Wait until the hub says it is ready and connected to its broker."""
-    async with aiohttp.ClientSession() as http, asyncio.timeout(timeout):
-        while True:
-            with contextlib.suppress(aiohttp.ClientError, ValueError):
-                async with http.get(f"{url}/healthz") as response:
-                    body = await response.json()
-                    if body.get("ready") and body.get("broker", {}).get("connected"):
-                        return
-            await asyncio.sleep(0.1)
-
-
 async def _cameras_in_state(url: str, token: str) -> list[dict[str, Any]]:
     """The camera entities of the hub's state API."""
     headers = {"Authorization": f"Bearer {token}"}
@@ -316,7 +304,7 @@ async def throughput(
             stack.push_async_callback(stop_hub, hub)
             # Every process resumed, whatever happens (a paused hub never stops).
             stack.callback(_resume, hub.pid)
-            await _wait_healthy(url)
+            await wait_healthy(url)
             endpoint = (broker.host, str(broker.port), "--cameras", str(cameras))
             bare = await ClientProcess.start("subscribe", *endpoint)
             stack.push_async_callback(bare.close)
@@ -329,7 +317,7 @@ async def throughput(
             await publisher.read()
             await wait_journaled(
                 journal,
-                dict.fromkeys(("CameraAvailability", "CameraRecording", "CameraMotion"), cameras),
+                dict.fromkeys(SETUP_EVENTS, cameras),
             )
             run = _Throughput(hub.pid, journal, bare, publisher)
             memory_ready = process_memory(hub.pid)
@@ -550,14 +538,42 @@ def _stage_rows(costs: dict[str, float]) -> list[tuple[str, str, str]]:
 def main(argv: list[str] | None = None) -> None:
     """Run the MQTT benchmark (``python -m bench mqtt``; options: ``--help``)."""
     parser = argparse.ArgumentParser(prog="python -m bench.mqtt")
-    parser.add_argument("--cameras", type=int, default=CAMERAS)
-    parser.add_argument("--rounds", type=int, default=ROUNDS, help="rounds of every camera a load")
-    parser.add_argument("--drains", type=int, default=DRAINS, help="drain passes per QoS")
-    parser.add_argument("--lives", type=int, default=LIVES, help="live passes per QoS")
-    parser.add_argument("--holdup-runs", type=int, default=HOLDUP_RUNS, help="of each kind")
-    parser.add_argument("--signals", type=int, default=holdup_latency.SIGNALS)
-    parser.add_argument("--camera-rate", type=float, default=CAMERA_RATE)
-    parser.add_argument("--no-stages", action="store_true", help="skip the stage costs")
+    parser.add_argument(
+        "--cameras", type=int, default=CAMERAS, help=f"Frigate cameras (default {CAMERAS})"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=ROUNDS,
+        help=f"rounds of every camera in a throughput load, 4 messages each (default {ROUNDS})",
+    )
+    parser.add_argument(
+        "--drains", type=int, default=DRAINS, help=f"drain passes per QoS (default {DRAINS})"
+    )
+    parser.add_argument(
+        "--lives", type=int, default=LIVES, help=f"live passes per QoS (default {LIVES})"
+    )
+    parser.add_argument(
+        "--holdup-runs",
+        type=int,
+        default=HOLDUP_RUNS,
+        help=f"hold-up runs without and with cameras, each (default {HOLDUP_RUNS})",
+    )
+    parser.add_argument(
+        "--signals",
+        type=int,
+        default=holdup_latency.SIGNALS,
+        help=f"hold-ups measured a run (default {holdup_latency.SIGNALS})",
+    )
+    parser.add_argument(
+        "--camera-rate",
+        type=float,
+        default=CAMERA_RATE,
+        help=f"camera messages a second during the hold-ups (default {CAMERA_RATE:g})",
+    )
+    parser.add_argument(
+        "--no-stages", action="store_true", help="skip the hub's work a message, by stage"
+    )
     args = parser.parse_args(argv if argv is not None else [])
     data: dict[str, Any] = {}
     rows: list[tuple[str, str, str]] = []
