@@ -70,6 +70,8 @@ class DemoNvr:
         #: Attempts to connect to the broker, and those that got through.
         self.attempts = 0
         self.connections = 0
+        #: Set when the demo ends: ``play`` returns at the next round or attempt.
+        self.stopping = False
 
     async def connected(self) -> None:
         """Frigate has just connected: its states, then its roles' status."""
@@ -104,9 +106,11 @@ class DemoNvr:
         await self.watchdog()
 
     async def play(self, host: str, port: int) -> None:
-        """Connect, play, and connect again when the broker goes away, until cancelled."""
+        """Connect, play, and connect again when the broker goes away, until cancelled
+        or ``stopping``. (Both: on Python 3.11, a cancellation that arrives as a publish
+        completes can be lost inside the client library's ``wait_for``.)"""
         sim = self.simulator
-        while True:
+        while not self.stopping:
             link = NvrConnection(host, port, will=sim.will)
             sim.session = link
             self.attempts += 1
@@ -114,11 +118,12 @@ class DemoNvr:
                 async with link:
                     self.connections += 1
                     await self.connected()
-                    while True:
+                    while not self.stopping:
                         await self.round()
             except aiomqtt.MqttError:
                 # The broker is not up yet, or went away (the hub stopping stops it).
-                await asyncio.sleep(_RETRY)
+                if not self.stopping:
+                    await asyncio.sleep(_RETRY)
 
 
 def _simulators(
@@ -151,6 +156,8 @@ async def frigate_demo(
     try:
         yield nvrs
     finally:
+        for nvr in nvrs:
+            nvr.stopping = True
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

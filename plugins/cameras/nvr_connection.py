@@ -30,6 +30,8 @@ __all__ = ["NvrConnection"]
 
 #: Seconds the broker has to answer the connection and each QoS 1 publish.
 _TIMEOUT: Final = 10.0
+#: Seconds a goodbye may take: a broker that went away answers none.
+_GOODBYE: Final = 2.0
 
 
 class NvrConnection:
@@ -120,8 +122,15 @@ class NvrConnection:
                 await asyncio.wait({watcher}, timeout=_TIMEOUT)
             watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
-        with contextlib.suppress(aiomqtt.MqttError, OSError):
-            await self._client.__aexit__(exc_type, exc, tb)
+        # A publish may have failed on the lost connection before the watcher saw the
+        # loss: the client library's record of it is then read here, or asyncio would
+        # report it as never retrieved.
+        disconnected = self._client._disconnected
+        if disconnected.done() and not disconnected.cancelled():
+            disconnected.exception()
+        with contextlib.suppress(aiomqtt.MqttError, OSError, TimeoutError):
+            async with asyncio.timeout(_GOODBYE):
+                await self._client.__aexit__(exc_type, exc, tb)
 
     async def publish(
         self, topic: str, payload: bytes, *, qos: int = 0, retain: bool = False

@@ -18,6 +18,9 @@ from tests.homeassistant.support import running
 
 BuildDevice = Any
 Running = Any
+#: A reconnection takes a retry (0.5 s), and at worst the client library's timeout (10
+#: s) for an attempt made as the broker was stopping.
+RECONNECT = 30.0
 
 
 class Seen:
@@ -73,7 +76,7 @@ async def test_it_connects_once_the_broker_is_up_and_again_after_a_restart(
     try:
         async with frigate_demo(broker.host, broker.port, cameras, 0.05) as (nvr,):
             assert list(nvr.simulator.cameras) == ["comptoir", "cam-vitrine"]
-            await wait_until(lambda: nvr.attempts >= 2)  # it tries while the broker is away
+            await wait_until(lambda: nvr.attempts >= 2, timeout=RECONNECT)  # while it is away
             assert nvr.connections == 0
             broker.start()
             for connections in (1, 2):
@@ -88,7 +91,7 @@ async def test_it_connects_once_the_broker_is_up_and_again_after_a_restart(
                                 }
                                 <= seen.messages
                             ),
-                            timeout=10,
+                            timeout=RECONNECT,
                         )
                 assert nvr.connections == connections
                 broker.stop()  # forgets nothing (persistence), but the NVR is cut off

@@ -44,6 +44,9 @@ CLIENT_ID: Final = "ecrin-e2e"
 #: How long a process may take to start, a state to arrive, a message to get through.
 START: Final = 30.0
 QUICK: Final = 15.0
+#: How long the hub may take to be back on a broker that was away: its backoff, and at
+#: worst the client library's 10 s wait for an attempt the broker dropped unanswered.
+RECONNECT: Final = 40.0
 #: How often the state is read while waiting for it.
 _POLL: Final = 0.05
 

@@ -20,6 +20,7 @@ from hub.journal import read_entries
 from hub.testing.plugin import StartMosquitto
 from tests.e2e.camera_shop import (
     HOST,
+    RECONNECT,
     HubProcess,
     camera_events,
     frigate,
@@ -99,7 +100,7 @@ async def test_what_frigate_says_while_the_hub_is_away_is_all_heard_in_order(
                 assert comptoir is not None
                 assert comptoir["state"] == "unknown"
                 await relay.mend()
-                await hub.wait_state("link:mqtt", "up")
+                await hub.wait_state("link:mqtt", "up", RECONNECT)
                 await hub.wait_state("camera:cam-comptoir", "online", recording=False)
                 await hub.wait_state("camera:cam-vitrine", "online", recording=True)
     events = after_the_loss(camera_events(shop.journal, "cam-comptoir"))
