@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from hub.private_files import create_private
+
 __all__ = ["CertificateAuthority", "IssuedCertificate"]
 
 _VALID_FOR = datetime.timedelta(days=3650)
@@ -38,6 +40,8 @@ def _name(common_name: str) -> x509.Name:
 
 
 def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
+    """Write ``key`` into a file made ``0600`` before the key is in it."""
+    create_private(path, "TLS key")
     path.write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM,
@@ -45,7 +49,6 @@ def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
             serialization.NoEncryption(),
         )
     )
-    path.chmod(0o600)
 
 
 class CertificateAuthority:

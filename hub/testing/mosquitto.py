@@ -30,6 +30,7 @@ from typing import Any, Final
 import aiomqtt
 
 from hub.config.model import MqttConfig, MqttTls
+from hub.private_files import create_private
 from hub.testing.certs import CertificateAuthority, IssuedCertificate
 from hub.transports.mqtt import MqttSession
 
@@ -175,14 +176,15 @@ class Mosquitto:
         if self.users:
             password_file = self.directory / "passwords"
             passwd = _find_passwd(self.executable)
-            for index, (user, password) in enumerate(self.users.items()):
-                create = ["-c"] if index == 0 else []
+            # Made empty and 0600 first: ``mosquitto_passwd -c`` would create it 0644.
+            password_file.unlink(missing_ok=True)
+            create_private(password_file, "broker passwords")
+            for user, password in self.users.items():
                 subprocess.run(
-                    [str(passwd), *create, "-b", str(password_file), user, password],
+                    [str(passwd), "-b", str(password_file), user, password],
                     check=True,
                     capture_output=True,
                 )
-            password_file.chmod(0o600)
             lines.append(f"password_file {password_file}")
         if self.extra:
             lines.append(self.extra)

@@ -366,6 +366,7 @@ async def test_the_right_credentials_connect(
     broker = mosquitto(users={"ecrin": "right-pa55word"})
     async with mqtt_session(broker, username="ecrin", password="right-pa55word") as session:
         assert session.counters.refused == 0
+    assert (broker.directory / "passwords").stat().st_mode & 0o777 == 0o600
 
 
 # -- the hub's availability ---------------------------------------------------------------------

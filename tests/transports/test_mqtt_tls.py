@@ -26,6 +26,8 @@ async def test_tls_with_the_brokers_ca_and_host_name(
     mosquitto: StartMosquitto, mqtt_session: ConnectSession
 ) -> None:
     broker = mosquitto(tls=True)
+    assert broker.server is not None
+    assert broker.server.keyfile.stat().st_mode & 0o777 == 0o600
     async with mqtt_session(broker, tls=True, host="localhost") as session:
         assert session.url == f"mqtts://localhost:{broker.tls_port}"
         assert session.nodelay is True
