@@ -102,10 +102,7 @@ class Hub:
         self.journal_path = journal_path or config.journal.path
         self.bus = EventBus()
         # -- state registry (hub.state): restored from the journal, fed by the bus --
-        self.state = StateRegistry(
-            zone_maps={d.id: d.zone_map for d in config.devices},
-            cameras=[c.id for c in config.cameras],
-        )
+        self.state = _state_registry(config)
         #: Set once the journal's earlier rows are merged into ``state`` (or could not be).
         self.state_restored = asyncio.Event()
         self.journal: Journal | None = None
@@ -268,10 +265,7 @@ class Hub:
         journal_path, last = self.journal.path, self.journal.last_seq
 
         async def restore() -> None:
-            restored = StateRegistry(
-                zone_maps={d.id: d.zone_map for d in self.config.devices},
-                cameras=[c.id for c in self.config.cameras],
-            )
+            restored = _state_registry(self.config)
             try:
                 result = await asyncio.to_thread(restore_from_journal, restored, journal_path, last)
             except JournalError as exc:
@@ -505,6 +499,15 @@ class Hub:
                 self.request_stop(f"ran for {duration:g} s")
         log.info("stopping: %s", self.stop_reason)
         return self.stop_reason
+
+
+def _state_registry(config: Config) -> StateRegistry:
+    """An empty registry of the shop's devices and cameras (the live one, and the one
+    the journal is replayed into before being merged)."""
+    return StateRegistry(
+        zone_maps={d.id: d.zone_map for d in config.devices},
+        cameras=[c.id for c in config.cameras],
+    )
 
 
 def _local_address(host: str) -> str:
