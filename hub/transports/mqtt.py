@@ -672,7 +672,7 @@ def _reason(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     if isinstance(exc, MqttCodeError) and exc.rc is not None:
         code = exc.rc if isinstance(exc.rc, int) else exc.rc.value
-        words = _REFUSALS.get(code)
+        words = _REFUSALS.get(_MQTT5_REFUSALS.get(code, code))
         if isinstance(exc, MqttConnectError) and words is not None:
             return words
     if "CERTIFICATE_VERIFY_FAILED" in text or "Hostname mismatch" in text:
@@ -680,18 +680,15 @@ def _reason(exc: BaseException) -> str:
     return text
 
 
-#: CONNACK refusals of MQTT 3.1.1 (and the MQTT 5 codes a broker may send instead).
+_CREDENTIALS: Final = "(check mqtt.username and the secret of mqtt.password)"
+#: CONNACK refusals of MQTT 3.1.1.
 _REFUSALS: Final[dict[int, str]] = {
     1: "the broker does not speak MQTT 3.1.1",
     2: "the broker refused the client id",
     3: "the broker is unavailable",
-    4: "bad user name or password (check mqtt.username and the secret of mqtt.password)",
+    4: f"bad user name or password {_CREDENTIALS}",
     5: "not authorised: a wrong user name or password, or a user or client id the broker"
-    " refuses (check mqtt.username and the secret of mqtt.password)",
-    0x86: "bad user name or password (check mqtt.username and the secret of mqtt.password)",
-    0x87: "not authorised: a wrong user name or password, or a user or client id the broker"
-    " refuses (check mqtt.username and the secret of mqtt.password)",
-    0x84: "the broker does not speak MQTT 3.1.1",
-    0x85: "the broker refused the client id",
-    0x88: "the broker is unavailable",
+    f" refuses {_CREDENTIALS}",
 }
+#: The MQTT 5 refusals a broker may send instead, as the 3.1.1 code they mean.
+_MQTT5_REFUSALS: Final = {0x84: 1, 0x85: 2, 0x88: 3, 0x86: 4, 0x87: 5}
