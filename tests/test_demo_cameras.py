@@ -5,8 +5,11 @@ terminal as the panel's events are."""
 from __future__ import annotations
 
 import contextlib
+import os
+import stat
 from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from hub.console import describe_event
@@ -14,7 +17,7 @@ from hub.devices import DeviceType
 from hub.events import CameraAvailability, CameraDetection, CameraRecording
 from hub.plugins import PluginManager
 from plugins.sim import SimCamera
-from plugins.sim.demo import DEMO_BROKER, DEMO_CONFIG, DemoCameras, demo_cameras
+from plugins.sim.demo import DEMO_BROKER, DEMO_CONFIG, DemoCameras, copy_private, demo_cameras
 
 T0 = datetime(2026, 3, 10, 11, 0, tzinfo=UTC)
 
@@ -105,3 +108,21 @@ def test_camera_events_read_as_the_panels_do_on_the_terminal() -> None:
         "CAMERA offline   cam-vitrine: NVR last will",
         "DETECTION new    person on cam-comptoir in comptoir",
     ]
+
+
+def test_the_demo_copies_the_secrets_file_readable_by_its_account_only(tmp_path: Path) -> None:
+    """``ecrin demo --keep DIR`` copies ``secrets.yaml`` beside the shop file: 0600,
+    whatever the umask, and tightened over an earlier, wider copy."""
+    source = tmp_path / "secrets.yaml"
+    source.write_text("mqtt_password: hunter2\n", encoding="utf-8")
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "secrets.yaml").write_text("old\n", encoding="utf-8")
+    (kept / "secrets.yaml").chmod(0o644)
+    old = os.umask(0)
+    try:
+        copy_private(source, kept / "secrets.yaml")
+    finally:
+        os.umask(old)
+    assert (kept / "secrets.yaml").read_text(encoding="utf-8") == "mqtt_password: hunter2\n"
+    assert stat.S_IMODE((kept / "secrets.yaml").stat().st_mode) == 0o600

@@ -387,8 +387,9 @@ class FrigateDecoder:
         return [CameraAvailability(camera=self.camera, state=state, role=role, reason=reason)]
 
     # -- detections -------------------------------------------------------------------------------
-    def _object(self, message: Message) -> tuple[str, Mapping[str, Any]] | None:
-        """The phase and the ``after`` object of an ``events``/``reviews`` message."""
+    def _object(self, message: Message) -> tuple[str, str, Mapping[str, Any]] | None:
+        """The phase, the id and the ``after`` object of an ``events``/``reviews``
+        message about this camera; None when it is not one (rejected or counted)."""
         try:
             data = _parse_json(message.payload)
         except (ValueError, UnicodeDecodeError, RecursionError):
@@ -405,33 +406,28 @@ class FrigateDecoder:
         if not isinstance(after, dict):
             self._reject(message, "no 'after' object")
             return None
-        return phase, after
-
-    def _ours(self, message: Message, after: Mapping[str, Any]) -> bool:
-        """Whether the message is about this camera; counts what is not."""
         camera = after.get("camera")
         if not isinstance(camera, str):
             self._reject(message, f"after.camera is {_shown(camera)}, not a name")
-            return False
+            return None
         if message.retain:
             self._skip_stale(message, f"a retained {message.topic} of {camera!r}")
-            return False
+            return None
         if camera != self.name:
-            self.other += 1
-            return False
-        return True
+            self.other += 1  # another camera's
+            return None
+        ident = after.get("id")
+        if not isinstance(ident, str) or not ident:
+            self._reject(message, f"after.id is {_shown(ident)}, not an id")
+            return None
+        return phase, ident, after
 
     def _on_event(self, message: Message) -> list[Event]:
         found = self._object(message)
         if found is None:
             return []
-        phase, after = found
-        if not self._ours(message, after):
-            return []
-        ident, label = after.get("id"), after.get("label")
-        if not isinstance(ident, str) or not ident:
-            self._reject(message, f"after.id is {_shown(ident)}, not an id")
-            return []
+        phase, ident, after = found
+        label = after.get("label")
         if not isinstance(label, str):
             self._reject(message, f"after.label is {_shown(label)}, not a label")
             return []
@@ -452,13 +448,8 @@ class FrigateDecoder:
         found = self._object(message)
         if found is None:
             return []
-        phase, after = found
-        if not self._ours(message, after):
-            return []
-        ident, data = after.get("id"), after.get("data")
-        if not isinstance(ident, str) or not ident:
-            self._reject(message, f"after.id is {_shown(ident)}, not an id")
-            return []
+        phase, ident, after = found
+        data = after.get("data")
         if not isinstance(data, dict):
             self._reject(message, "no 'after.data' object")
             return []

@@ -126,11 +126,7 @@ def _show(value: Any) -> str:
 
 def _same(value: Any, word: Word) -> bool:
     """Whether a value is a word: the same kind (string, boolean, number) and equal."""
-    if isinstance(word, bool) or isinstance(value, bool):
-        return isinstance(word, bool) and isinstance(value, bool) and value == word
-    if isinstance(word, str):
-        return isinstance(value, str) and value == word
-    return isinstance(value, int | float) and value == word
+    return _same_kind(value, word) and value == word
 
 
 #: What ``Payload`` holds before its JSON is read (the JSON ``null`` is None).
@@ -438,6 +434,7 @@ class PayloadRule:
 
 
 def _same_kind(value: Any, word: Word) -> bool:
+    """Whether a value is of a word's kind: string, boolean or number (not a boolean)."""
     if isinstance(word, bool) or isinstance(value, bool):
         return isinstance(word, bool) and isinstance(value, bool)
     if isinstance(word, str):

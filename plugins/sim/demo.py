@@ -28,7 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import shutil
+import os
 import socket
 import tempfile
 from collections.abc import AsyncIterator, Mapping
@@ -54,6 +54,7 @@ __all__ = [
     "DEMO_PORT_PLACEHOLDER",
     "DEMO_TOKEN",
     "DemoCameras",
+    "copy_private",
     "demo_cameras",
     "demo_command",
     "demo_panel",
@@ -198,6 +199,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def copy_private(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target``, readable by this account only (mode 0600, even
+    over an earlier copy): ``secrets.yaml`` holds passwords and keys, and a ``--keep``
+    directory is made with the umask's permissions."""
+    data = source.read_bytes()
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        os.fchmod(fd, 0o600)
+        file.write(data)
+
+
 def run_demo(
     ctx: CommandContext, config_path: Path, duration: float | None, keep: Path | None
 ) -> int:
@@ -228,7 +240,7 @@ def _demo_in(
         text = config_path.read_text(encoding="utf-8")
         secrets = config_path.parent / "secrets.yaml"
         if secrets.exists():
-            shutil.copyfile(secrets, directory / "secrets.yaml")
+            copy_private(secrets, directory / "secrets.yaml")
     except OSError as exc:
         err.write(f"ecrin demo: cannot read {config_path}: {exc.strerror or exc}\n")
         return EXIT_CANNOT_RUN
