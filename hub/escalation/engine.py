@@ -390,7 +390,9 @@ class EscalationEngine:
                 )
             rules = list(BUILTIN_RULES) + [r for r in rules if r.name not in builtin]
         self._rules = tuple(rules)
-        types: list[type[Event]] = [AlarmSignal, PanelState]
+        # Panel states match no rule: the engine reads them only to feed its own registry
+        # (the hub's is fed by the bus), and they would queue ahead of a hold-up.
+        types: list[type[Event]] = [AlarmSignal, PanelState] if self._own_state else [AlarmSignal]
         for rule in self._rules:
             types.extend(t for t in rule.event_types if t not in types)
         self._watched = tuple(types)
