@@ -206,13 +206,7 @@ class Recorder:
         if not event.life_safety:
             ordinary = self._ordinary
             ordinary.append((self._tickets, event, payload))
-            if (
-                1 < len(ordinary) < self.batch_size
-                and self._inflight is None
-                and self._journal is not None
-                and not self._waiters
-                and asyncio.get_running_loop().time() < self._quiet_until
-            ):
+            if len(ordinary) > 1 and self._inflight is None and not self._ordinary_due():
                 # Inside the gap, behind an event that already woke the writer: it sleeps
                 # until the gap ends (its timer is set), and waking it now for each
                 # event of a busy stream would cost a turn of the loop each, for nothing.

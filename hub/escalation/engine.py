@@ -271,10 +271,13 @@ class EscalationEngine:
             for r in self._records.values()
         )
 
+    def _camera_states(self, cameras: Iterable[str]) -> tuple[CameraStatus, ...]:
+        """The cameras' availability as of now (each change of an escalation carries it)."""
+        return tuple(self._cameras.camera_status(camera) for camera in cameras)
+
     def _refresh(self, esc: Escalation) -> Escalation:
-        """``esc`` with its cameras' availability as of now (each change makes one)."""
-        states = tuple(self._cameras.camera_status(camera) for camera in esc.cameras)
-        return dataclasses.replace(esc, camera_states=states)
+        """``esc`` with its cameras' availability as of now (``ReferentActions``)."""
+        return dataclasses.replace(esc, camera_states=self._camera_states(esc.cameras))
 
     # -- lifecycle ----------------------------------------------------------------------
     async def __aenter__(self) -> EscalationEngine:
@@ -387,7 +390,9 @@ class EscalationEngine:
                 )
             rules = list(BUILTIN_RULES) + [r for r in rules if r.name not in builtin]
         self._rules = tuple(rules)
-        types: list[type[Event]] = [AlarmSignal, PanelState]
+        # Panel states match no rule: the engine reads them only to feed its own registry
+        # (the hub's is fed by the bus), and they would queue ahead of a hold-up.
+        types: list[type[Event]] = [AlarmSignal, PanelState] if self._own_state else [AlarmSignal]
         for rule in self._rules:
             types.extend(t for t in rule.event_types if t not in types)
         self._watched = tuple(types)
@@ -621,13 +626,12 @@ class EscalationEngine:
     async def _fold(
         self, record: Record, now: datetime, digest: str, event: Event, payload: str
     ) -> None:
-        esc = self._refresh(
-            dataclasses.replace(
-                record.esc,
-                signals=record.esc.signals + 1,
-                updated_at=now,
-                revision=record.esc.revision + 1,
-            )
+        esc = dataclasses.replace(
+            record.esc,
+            signals=record.esc.signals + 1,
+            updated_at=now,
+            revision=record.esc.revision + 1,
+            camera_states=self._camera_states(record.esc.cameras),
         )
         folded = dataclasses.replace(record, esc=esc, last_signal_at=now, timer=record.timer)
         record.timer = None
@@ -671,7 +675,7 @@ class EscalationEngine:
             scene_sealed=match.preserves_scene,
             revision=1,
             signalled_at=event.time,
-            camera_states=tuple(self._cameras.camera_status(c) for c in cameras),
+            camera_states=self._camera_states(cameras),
         )
         record = Record(esc, fold_key, now, factor)
         scenes: list[SceneRecord] = []
@@ -782,15 +786,14 @@ class EscalationEngine:
             if esc.tier + 1 < len(ladder):
                 tier = esc.tier + 1
                 added = tuple(c for c in ladder[tier].contacts if c not in esc.addressed_to)
-                new = self._refresh(
-                    dataclasses.replace(
-                        esc,
-                        tier=tier,
-                        addressed_to=esc.addressed_to + added,
-                        updated_at=now,
-                        revision=esc.revision + 1,
-                        deadline=self._deadline(now, tier, record.factor, record.reminders),
-                    )
+                new = dataclasses.replace(
+                    esc,
+                    tier=tier,
+                    addressed_to=esc.addressed_to + added,
+                    updated_at=now,
+                    revision=esc.revision + 1,
+                    deadline=self._deadline(now, tier, record.factor, record.reminders),
+                    camera_states=self._camera_states(esc.cameras),
                 )
                 updated = dataclasses.replace(record, esc=new, timer=None)
                 deliveries = escalation_deliveries(new, "escalated", added, self._contacts, now)
@@ -803,13 +806,12 @@ class EscalationEngine:
                 )
             else:
                 reminders = record.reminders + 1
-                new = self._refresh(
-                    dataclasses.replace(
-                        esc,
-                        updated_at=now,
-                        revision=esc.revision + 1,
-                        deadline=self._deadline(now, esc.tier, record.factor, reminders),
-                    )
+                new = dataclasses.replace(
+                    esc,
+                    updated_at=now,
+                    revision=esc.revision + 1,
+                    deadline=self._deadline(now, esc.tier, record.factor, reminders),
+                    camera_states=self._camera_states(esc.cameras),
                 )
                 updated = dataclasses.replace(record, esc=new, reminders=reminders, timer=None)
                 deliveries = escalation_deliveries(

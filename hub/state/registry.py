@@ -39,7 +39,7 @@ import dataclasses
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 from hub.cameras import ONLINE, CameraStatus, covering
 from hub.devices import ZoneMap
@@ -363,23 +363,19 @@ class StateRegistry:
         """The handlers of one event class, found once (subclasses included). Any event
         with a ``device`` field also says that device runs (``_heard``), except a
         ``DeviceFault``."""
-        handlers: list[_Handler] = []
-        if issubclass(cls, PanelState):
-            handlers.append(self._panel_state)  # type: ignore[arg-type]
-        elif issubclass(cls, AlarmSignal):
-            handlers.append(self._signal)  # type: ignore[arg-type]
-        elif issubclass(cls, LinkLost):
-            handlers.append(self._link_lost)  # type: ignore[arg-type]
-        elif issubclass(cls, LinkRestored):
-            handlers.append(self._link_restored)  # type: ignore[arg-type]
-        elif issubclass(cls, CameraAvailability):
-            handlers.append(self._camera)  # type: ignore[arg-type]
-        elif issubclass(cls, CameraRecording):
-            handlers.append(self._camera_recording)  # type: ignore[arg-type]
-        elif issubclass(cls, CameraMotion):
-            handlers.append(self._camera_motion)  # type: ignore[arg-type]
-        elif issubclass(cls, CameraDetection):
-            handlers.append(self._camera_detection)  # type: ignore[arg-type]
+        # Typed loosely: each handler takes its own event class, which ``cls`` is.
+        by_class: tuple[tuple[type[Event], Callable[[Any], None]], ...] = (
+            (PanelState, self._panel_state),
+            (AlarmSignal, self._signal),
+            (LinkLost, self._link_lost),
+            (LinkRestored, self._link_restored),
+            (CameraAvailability, self._camera),
+            (CameraRecording, self._camera_recording),
+            (CameraMotion, self._camera_motion),
+            (CameraDetection, self._camera_detection),
+        )
+        found = next((h for c, h in by_class if issubclass(cls, c)), None)
+        handlers: list[_Handler] = [] if found is None else [found]
         if issubclass(cls, DeviceFault):
             handlers.append(self._device_fault)  # type: ignore[arg-type]
             return tuple(handlers)
