@@ -57,6 +57,10 @@ log = logging.getLogger(__name__)
 #: How long the start-up waits for each device's first open before the hub says it is
 #: ready anyway (a device that is still trying counts as not running).
 STARTUP_WAIT: Final = 10.0
+#: Events not yet journaled past which the MQTT session stops reading for a while: a
+#: few of the recorder's batches, well under its retry buffer's bound (10,000), past
+#: which it would drop ordinary events from the journal.
+JOURNAL_BEHIND: Final = 2_000
 
 
 class Hub:
@@ -336,12 +340,20 @@ class Hub:
             else:
                 self.embedded_broker = server
             broker = dataclasses.replace(broker, host=_local_address(where.host), port=server.port)
-        session = MqttSession(broker, backoff=self._backoff, hold_unmatched=True)
+        session = MqttSession(
+            broker, backoff=self._backoff, hold_unmatched=True, busy=self._journal_behind
+        )
         self._stack.callback(session.add_status_listener(self._broker_status))
         if start:
             await self._stack.enter_async_context(session)
         self.mqtt = session
         self.messages = session
+
+    def _journal_behind(self) -> bool:
+        """Whether the journal has more than ``JOURNAL_BEHIND`` events still to write:
+        the MQTT session then stops reading for a while (the broker queues)."""
+        recorder = self.recorder
+        return recorder is not None and recorder.backlog > JOURNAL_BEHIND
 
     def _broker_connection(self, connected: bool) -> None:
         self._broker_status(connected, "connection lost")

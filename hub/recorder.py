@@ -231,6 +231,22 @@ class Recorder:
             n += len(job.retried) + (len(job.fresh) if job.published else 0)
         return n
 
+    @property
+    def backlog(self) -> int:
+        """Events waiting for the journal before they are published: queued, or in the
+        append under way. A producer that can be made to wait (a broker queues for the
+        hub) slows down on it, so that a flood never reaches the retry buffer's bound.
+
+        Events already published and held for a retry (a failing or stalled journal)
+        are not counted: the hub runs on without its journal rather than stop hearing
+        its devices, and a stalled append stops counting at its ``publish_deadline``.
+        """
+        n = len(self._life) + len(self._ordinary)
+        job = self._inflight
+        if job is not None and not job.published:
+            n += len(job.fresh)
+        return n
+
     def stats(self) -> RecorderStats:
         """The counters as they are now."""
         return RecorderStats(

@@ -330,3 +330,33 @@ async def test_a_holdup_joins_the_append_in_flight(
         assert recorder.recorded == 2
     assert journaled(path) == [motion(0), holdup(1)]
     assert verify_journal(path).ok
+
+
+async def test_the_backlog_counts_what_waits_for_the_journal(
+    journal: Journal, bus: EventBus
+) -> None:
+    async with Recorder(journal, bus) as recorder:
+        for i in range(5):
+            recorder.emit(motion(i))
+        assert recorder.backlog == 5  # queued, the writer has not run yet
+        await recorder.flush()
+        assert recorder.backlog == 0
+
+
+async def test_the_backlog_leaves_out_what_a_stalled_journal_already_published(
+    tmp_path: Path, bus: EventBus, seen: EventRecorder
+) -> None:
+    path = tmp_path / "journal.db"
+    async with (
+        Journal(path, busy_timeout=30) as journal,
+        Recorder(journal, bus, publish_deadline=0.05) as recorder,
+    ):
+        with write_lock(path):
+            recorder.emit(motion(0))
+            await wait_until(lambda: recorder.backlog == 1 and recorder._inflight is not None)
+            await seen.wait_for(CameraMotion, timeout=5)  # past the deadline: published
+            # A producer slowed down by the backlog would otherwise wait for the disk.
+            assert recorder.backlog == 0
+            assert recorder.late == 1
+        await recorder.flush()
+    assert journaled(path) == [motion(0)]

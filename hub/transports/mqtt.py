@@ -32,6 +32,8 @@ the session keeps the connection whatever the broker does:
   replaced by one that hands each message to every handler whose filter matches as it
   is read (``hub.messages.topic_matches``, the matches of each topic cached). A handler
   that raises is logged (rate-limited) and counted; the others still get the message.
+* **Reading in chunks, and pausing while the hub is busy** (``busy``: its journal
+  behind): ``hub.transports.mqtt_reading``. The broker queues meanwhile.
 * **Never a crash, never a secret**: a refused login, a broker that is unreachable or
   disappears, a TLS certificate refused, each is one line (rate-limited, never the
   password) and a counter; the session retries until it is stopped. Publishing while
@@ -62,6 +64,7 @@ from aiomqtt.exceptions import MqttCodeError, MqttConnectError
 from hub.config.model import MqttConfig
 from hub.messages import ConnectionListener, Message, MessageHandler, topic_matches
 from hub.supervisor import Backoff
+from hub.transports.mqtt_reading import ChunkedSocket, read_in_chunks
 from hub.transports.mqtt_tls import tls_context
 from hub.transports.throttle import LogThrottle
 
@@ -136,6 +139,8 @@ class MqttCounters:
         published: messages handed to the broker.
         publishes_dropped: publishes while disconnected, or lost with the connection.
         subscriptions_refused: filters the broker refused (its ACL).
+        read_pauses: times reading paused because the hub was busy (its journal
+            behind); the broker queued meanwhile.
     """
 
     connects: int = 0
@@ -148,6 +153,7 @@ class MqttCounters:
     published: int = 0
     publishes_dropped: int = 0
     subscriptions_refused: int = 0
+    read_pauses: int = 0
 
 
 @dataclass(slots=True)
@@ -164,6 +170,7 @@ class _Counts:
     published: int = 0
     publishes_dropped: int = 0
     subscriptions_refused: int = 0
+    read_pauses: int = 0
 
 
 class _Repeats(logging.Filter):
@@ -220,6 +227,9 @@ class MqttSession:
             client certificate, is only seen as a connection never answered).
         clock: a monotonic clock, for the rate-limited log lines.
         logger: where the session's lines go.
+        busy: says when the hub cannot take more messages for now (its journal is
+            behind): reading pauses until it can, and the broker queues meanwhile
+            (``hub.transports.mqtt_reading``). None: never.
     """
 
     def __init__(
@@ -231,6 +241,7 @@ class MqttSession:
         timeout: float = ANSWER_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
         logger: logging.Logger | None = None,
+        busy: Callable[[], bool] | None = None,
     ) -> None:
         if config.host is None:
             raise ValueError("MqttSession needs a broker host (the embedded broker's, if none)")
@@ -259,6 +270,7 @@ class MqttSession:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._tls: ssl.SSLContext | None = None
+        self._busy = busy
         #: Why the last attempt failed or the last connection ended ("" while none did).
         self.last_error = ""
 
@@ -374,6 +386,8 @@ class MqttSession:
         if client is None:
             return None
         sock = client._client.socket()
+        if isinstance(sock, ChunkedSocket):
+            sock = sock.sock
         return sock if isinstance(sock, socket.socket) else None
 
     def settle(self) -> None:
@@ -453,6 +467,7 @@ class MqttSession:
         # The client warns past 10 subscriptions or publishes awaiting the broker's
         # answer; a hub starting 100 cameras has hundreds at once, all expected.
         client.pending_calls_threshold = _PENDING_CALLS
+        read_in_chunks(client, [_NODELAY], busy=self._busy, paused=self._paused)
         return client
 
     async def _run(self) -> None:
@@ -591,6 +606,9 @@ class MqttSession:
             self._log.exception("MQTT status listener %r failed", listener)
 
     # -- incoming messages -------------------------------------------------------------------
+    def _paused(self) -> None:
+        self._counts.read_pauses += 1
+
     def _on_message(self, item: aiomqtt.Message) -> None:
         """Every message paho reads (on the loop): handed on at once once connected;
         during the handshake, kept for the end of it."""

@@ -51,7 +51,6 @@ reason, and the next good message is read as if nothing happened.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -97,6 +96,13 @@ _STATUS: Final = ("online", "offline", "disabled")
 _PHASES: Final = ("new", "update", "end")
 _CAMERA = ""
 
+try:  # Frigate's events are 1 to 2 KB of JSON, thousands a second under load:
+    # orjson parses them in a quarter of the time of the standard library.
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover - a platform without orjson's wheels
+    from json import loads as _loads  # type: ignore[assignment]
+
+
 #: The last JSON payload parsed, shared by every decoder of the process: the router of
 #: Frigate's ``events`` and ``reviews`` reads the camera's name, then that camera's
 #: decoder the rest (and a message no watched camera claims reaches every decoder),
@@ -110,7 +116,7 @@ def _parse_json(payload: bytes) -> Any:
     cached = _last_json
     if cached is not None and (cached[0] is payload or cached[0] == payload):
         return cached[1]
-    value = json.loads(payload)
+    value = _loads(payload)
     _last_json = (payload, value)
     return value
 
