@@ -241,7 +241,7 @@ def test_show_without_a_coverage_log_says_where_it_should_be(shop_dir: Path) -> 
     assert f"{shop_dir / 'coverage.sqlite'}: no coverage log" in err
 
 
-# -- show and export --------------------------------------------------------------------------------
+# -- show and export -------------------------------------------------------------------------
 
 READER = Intervals(
     [

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hub.events import HubStarted
-from hub.journal import Journal, JournalLocked, lock_path, read_entries
+from hub.journal import Journal, JournalError, JournalLocked, lock_path, read_entries
 
 T0 = datetime(2026, 3, 10, 9, tzinfo=UTC)
 
@@ -39,7 +39,7 @@ async def test_the_lock_is_let_go_when_the_journal_closes(tmp_path: Path) -> Non
 async def test_a_journal_that_fails_to_open_lets_the_lock_go(tmp_path: Path) -> None:
     path = tmp_path / "journal.db"
     path.write_bytes(b"not a journal at all, some other file" * 100)
-    with pytest.raises(Exception, match="journal.db"):
+    with pytest.raises(JournalError, match=r"journal\.db"):
         await Journal(path, verify_on_open=False).open()
     path.unlink()
     async with Journal(path, verify_on_open=False) as journal:
