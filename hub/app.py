@@ -372,12 +372,21 @@ class Hub:
             self.emit(LinkLost(device=BROKER_LINK, reason=f"MQTT broker: {reason}"))
 
     def _start_devices(self) -> None:
-        entries: list[tuple[str, str, Mapping[str, Any], ZoneMap, tuple[str, ...]]] = []
+        entries: list[tuple[str, str, Mapping[str, Any], ZoneMap, tuple[str, ...], int | None]] = []
         for device in self.config.devices:
-            entries.append((device.id, device.type, device.settings, device.zone_map, ()))
+            entries.append((device.id, device.type, device.settings, device.zone_map, (), None))
         for camera in self.config.cameras:
-            entries.append((camera.id, camera.type, camera.settings, ZoneMap(), camera.zones))
-        for device_id, type_name, settings, zone_map, zones in entries:
+            entries.append(
+                (
+                    camera.id,
+                    camera.type,
+                    camera.settings,
+                    ZoneMap(),
+                    camera.zones,
+                    camera.retention_days,
+                )
+            )
+        for device_id, type_name, settings, zone_map, zones, retention_days in entries:
             device_type = self.device_types.get(type_name)
             if device_type is None:
                 log.error(
@@ -395,6 +404,7 @@ class Hub:
                 log=logging.getLogger(f"ecrin.device.{device_id}"),
                 messages=self.messages,
                 zones=zones,
+                retention_days=retention_days,
             )
             factory = device_type.factory
 

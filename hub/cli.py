@@ -20,6 +20,7 @@ import logging
 import re
 import sys
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Final, TextIO
 
@@ -232,12 +233,28 @@ def command_context(redactor: RedactingFilter, out: TextIO, err: TextIO) -> Comm
     ) -> Awaitable[int]:
         return _run_hub(redactor, config, duration, None, live, out, err, page_note)
 
+    def read_config(path: Path) -> Config:
+        manager = _plugin_manager(path)
+        config = load_config(path, manager.device_types(), manager.config_sections())
+        for warning in config.warnings:
+            err.write(f"{warning}\n")
+        return config
+
+    managers: list[PluginManager] = []
+
+    def keep_recordings(camera: str, start: datetime, end: datetime, incident: str) -> None:
+        if not managers:
+            managers.append(PluginManager.from_environment())
+        managers[0].keep_recordings(camera, start, end, incident)
+
     return CommandContext(
         out=out,
         err=err,
         stdin=sys.stdin.buffer,
         run_hub=run_hub,
         device_types=lambda: PluginManager.from_environment().device_types(),
+        load_config=read_config,
+        keep_recordings=keep_recordings,
     )
 
 

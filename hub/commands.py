@@ -13,9 +13,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol, TextIO
 
+from hub.config import Config
 from hub.devices import DeviceType
 
 __all__ = ["Command", "CommandContext", "HubRunner"]
@@ -55,6 +57,12 @@ class CommandContext:
         run_hub: runs the hub on a configuration (awaited inside ``asyncio.run``).
         device_types: the catalogue of device types every loaded plugin declared (a
             command finds another plugin's simulator there, never by importing it).
+        load_config: reads a shop file as ``ecrin run`` does (every loaded plugin's
+            device types and sections, less those the file disables); raises
+            ``hub.config.ConfigError`` with every problem.
+        keep_recordings: asks the camera plugins to keep a window of a camera's
+            recordings (the ``keep_recordings`` hook, through the command line's
+            plugin manager): camera, start, end, and what it is kept for.
     """
 
     out: TextIO
@@ -62,6 +70,8 @@ class CommandContext:
     stdin: BinaryIO
     run_hub: HubRunner
     device_types: Callable[[], Mapping[str, DeviceType]] = dict
+    load_config: Callable[[Path], Config] | None = None
+    keep_recordings: Callable[[str, datetime, datetime, str], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)

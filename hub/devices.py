@@ -117,6 +117,9 @@ class DeviceContext:
             devices; None while the shop has none.
         zones: the shop zones a camera covers (its ``zones:`` in the configuration);
             empty for other devices. A camera's events name the zones they happen in.
+        retention_days: a camera's declared retention (its ``retention_days``), which
+            a plugin that can read the NVR's own checks (``RetentionChecked``); None
+            for other devices.
     """
 
     device_id: str
@@ -126,6 +129,7 @@ class DeviceContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("ecrin.device"))
     messages: MessageSession | None = None
     zones: tuple[str, ...] = ()
+    retention_days: int | None = None
 
     def settings_as(self, settings_type: type[S]) -> S:
         """The settings as an instance of the device type's settings dataclass.

@@ -34,6 +34,8 @@ __all__ = [
     "LinkLost",
     "LinkRestored",
     "PanelState",
+    "RecordingsHandedOver",
+    "RetentionChecked",
     "event_from_dict",
     "event_types",
     "utcnow",
@@ -352,3 +354,53 @@ class HubStopping(Event):
 
     site: str
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetentionChecked(Event):
+    """A camera plugin read how long the NVR actually keeps a camera's recordings.
+
+    The shop declares each camera's retention (``retention_days``, at most 31 days: CSI
+    L252-5) in its authorisation request and its register; the NVR is what deletes.
+    A difference is a technical fault: recordings destroyed before the date the
+    register gives, or kept past the legal month. Journaled at each check, so the
+    register's destruction dates can be shown to rest on a checked retention.
+
+    Attributes:
+        camera: the configured camera id.
+        declared_days: the configuration's ``retention_days``.
+        actual_days: the longest the NVR keeps any of its recordings, in days
+            (fractions as the NVR gives them; 0: it keeps none).
+        source: where it was read (``Frigate GET /api/config``), without credentials.
+    """
+
+    camera: str
+    declared_days: int
+    actual_days: float
+    source: str = ""
+
+    @property
+    def matches(self) -> bool:
+        """The NVR keeps the recordings exactly as long as declared."""
+        return self.actual_days == self.declared_days
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordingsHandedOver(Event):
+    """A window of a camera's recordings was handed over (to the prosecutor, the
+    police): the register of recordings (CSI) records it, and the recordings are kept.
+
+    No personal data: whom they were handed to stays in the register's own file; the
+    journal keeps what, when, and the reference of the request.
+
+    Attributes:
+        camera: the configured camera id.
+        start: the start of the window handed over (UTC).
+        end: its end (UTC).
+        reference: the requisition's or procedure's reference.
+    """
+
+    camera: str
+    start: datetime
+    end: datetime
+    reference: str

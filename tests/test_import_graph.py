@@ -13,11 +13,12 @@ The layers:
 * **transports** (``hub.transports``) import no decoder (``hub.decoding``, protocol
   modules); **devices** only publish events: a device or transport module imports no
   bus, journal or recorder.
-* **features** (``hub.escalation``, ``hub.http``, ``hub.homeassistant``) import the
-  core, and each other only in the declared direction (``hub.http`` serves the
-  escalation service, so it may import its contracts, ``hub.escalation.model``;
-  escalation never imports http). No feature imports ``plugins``, nor reaches up to
-  the plugin manager (``hub.plugins``).
+* **features** (``hub.escalation``, ``hub.http``, ``hub.homeassistant``,
+  ``hub.coverage``) import the core, and each other only in the declared direction
+  (``hub.http`` serves the escalation service, so it may import its contracts,
+  ``hub.escalation.model``; escalation never imports http; coverage reads the
+  escalation's records, the preserved scenes, and escalation never imports coverage).
+  No feature imports ``plugins``, nor reaches up to the plugin manager (``hub.plugins``).
 * the **composition root** (``hub.app``, ``hub.cli``, ``hub.__main__``) imports core
   and features, never ``plugins``. Nothing imports the composition root.
 * **plugins** import the public SDK (``hub.sdk``, ``PLUGIN_SURFACE``), their own
@@ -36,7 +37,7 @@ from typing import Final
 ROOT: Final = Path(__file__).resolve().parents[1]
 PACKAGES: Final = ("hub", "plugins")
 
-FEATURES: Final = ("hub.escalation", "hub.http", "hub.homeassistant")
+FEATURES: Final = ("hub.escalation", "hub.http", "hub.homeassistant", "hub.coverage")
 COMPOSITION_ROOT: Final = ("hub.app", "hub.cli", "hub.__main__")
 #: What ``hub.http`` may import of the escalation feature: its contracts.
 HTTP_MAY_IMPORT: Final = ("hub.escalation.model",)
@@ -49,6 +50,7 @@ RECORDING: Final = ("hub.bus", "hub.journal", "hub.recorder")
 FEATURE_PLUGINS: Final = {
     "plugins.escalation": "hub.escalation",
     "plugins.homeassistant": "hub.homeassistant",
+    "plugins.coverage": "hub.coverage",
 }
 
 
@@ -167,6 +169,8 @@ def violation(edge: Import) -> str | None:
         return "a feature never reaches up to the plugin manager: it is handed what it needs"
     if _within(source, ("hub.escalation",)) and _within(target, ("hub.http",)):
         return "escalation never imports http (http serves escalation, not the reverse)"
+    if _within(source, ("hub.escalation",)) and _within(target, ("hub.coverage",)):
+        return "escalation never imports coverage (coverage reads the escalation's records)"
     if (
         _within(source, ("hub.http",))
         and _within(target, ("hub.escalation",))
@@ -239,6 +243,10 @@ def test_the_rules_catch_each_kind_of_back_edge() -> None:
     assert violation(edge("plugins.panels.devices", "plugins.panels.framing")) is None
     assert violation(edge("plugins.panels", "hub.devices")) is not None
     assert violation(edge("plugins.panels", "hub.sdk")) is None
+    assert violation(edge("plugins.coverage", "hub.coverage.register_cli")) is None
+    assert violation(edge("hub.coverage.register_source", "hub.escalation.outbox")) is None
+    assert violation(edge("hub.escalation.engine", "hub.coverage.register")) is not None
+    assert violation(edge("hub.state.registry", "hub.coverage")) is not None
 
 
 def test_relative_imports_are_resolved() -> None:

@@ -66,6 +66,7 @@ __all__ = [
     "SceneRecord",
     "StoredEscalation",
     "read_journal_anchor",
+    "read_scenes",
 ]
 
 log = logging.getLogger(__name__)
@@ -590,6 +591,36 @@ def read_journal_anchor(path: Path) -> JournalAnchor | None:
     except ValueError as exc:
         log.error("outbox %s: its journal anchor cannot be read: %s", path, exc)
         return None
+
+
+def read_scenes(path: Path) -> list[SceneRecord]:
+    """Every preserved scene the outbox at ``path`` holds, released or not, by
+    escalation id; empty when there is no outbox yet.
+
+    Read on a read-only connection, beside a running hub: the register of recordings
+    marks what a sealed scene keeps (``hub.coverage.register``).
+
+    Raises:
+        OutboxError: the file exists but cannot be read as an outbox.
+    """
+    if not path.is_file():
+        return []
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            rows = conn.execute("SELECT data FROM scenes ORDER BY escalation_id").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise OutboxError(path, f"cannot read its scenes: {exc}") from exc
+    scenes: list[SceneRecord] = []
+    for (data,) in rows:
+        try:
+            scenes.append(SceneRecord.from_json(data))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise OutboxError(path, f"a scene cannot be read back: {exc}") from exc
+    return scenes
 
 
 def _commit(conn: sqlite3.Connection, batch: OutboxBatch, journal_anchor: str | None) -> None:

@@ -18,6 +18,8 @@ and to lose nothing that was acknowledged. Its parts, each in a module of its ow
   (``WalCheckpointer``, which the escalation outbox uses too);
 * ``rowtimes``: where a seal's segment starts, found in memory;
 * ``store``: the ``Journal`` itself, one writer thread that appends and seals;
+* ``writer_lock``: the one writer, a ``flock`` on ``<journal>.lock`` that a second
+  process appending is refused by (``JournalLocked``);
 * ``quarantine``: an unusable file, or one that fails its anchor, set aside and a
   fresh journal started (``open_or_quarantine``, what the hub opens its journal with);
 * ``commands``: ``ecrin journal verify`` and ``ecrin journal tail``.
@@ -43,6 +45,7 @@ from hub.journal.reading import (
 from hub.journal.rowtimes import _RowTimes as _RowTimes
 from hub.journal.store import SEAL_HORIZON, Journal
 from hub.journal.verify import VerifyResult, verify_journal
+from hub.journal.writer_lock import JournalLocked, lock_path
 
 __all__ = [
     "FORMAT_VERSION",
@@ -52,6 +55,7 @@ __all__ = [
     "JournalAnchor",
     "JournalEntry",
     "JournalError",
+    "JournalLocked",
     "JournalQuarantined",
     "JournalSeal",
     "UnverifiedSignalsHeld",
@@ -64,6 +68,7 @@ __all__ = [
     "iter_payloads",
     "journal_tail_main",
     "journal_verify_main",
+    "lock_path",
     "open_or_quarantine",
     "quarantine_file",
     "read_anchor",

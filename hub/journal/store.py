@@ -53,6 +53,7 @@ from hub.journal.errors import JournalError, JournalQuarantined, _oserror, _sqli
 from hub.journal.reading import JournalSeal, _anchor, _read_meta
 from hub.journal.rowtimes import _micros, _RowTimes, _stored_micros
 from hub.journal.verify import VerifyResult, _verify_until
+from hub.journal.writer_lock import WriterLock
 from hub.private_files import create_private, make_private
 from hub.sqlite_writer import SqliteFile, SqliteWriter, create_schema, write_transaction
 
@@ -107,6 +108,7 @@ class Journal(SqliteFile):
         self._row_times = _RowTimes(SEAL_HORIZON)
         self._checkpointer: WalCheckpointer = WalCheckpointer(self.path)
         self._stop_check = threading.Event()
+        self._lock = WriterLock(self.path)
 
     @property
     def last_seq(self) -> int:
@@ -149,6 +151,14 @@ class Journal(SqliteFile):
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise _oserror(path, "cannot create its directory", exc) from exc
+        self._lock.acquire()  # one writer: refused while another process appends
+        try:
+            self._open_locked(path)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _open_locked(self, path: Path) -> None:
         try:
             create_private(path, "journal")
         except OSError as exc:
@@ -379,7 +389,10 @@ class Journal(SqliteFile):
 
     def _close_sync(self) -> None:
         was_open = self._conn is not None
-        super()._close_sync()
-        self._anchors.close()
-        if was_open:
-            self._anchors.write(self.head)  # the head a hold-up left, at a clean stop
+        try:
+            super()._close_sync()
+            self._anchors.close()
+            if was_open:
+                self._anchors.write(self.head)  # the head a hold-up left, at a clean stop
+        finally:
+            self._lock.release()

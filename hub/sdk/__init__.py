@@ -70,6 +70,7 @@ from hub.events import (
     LinkLost,
     LinkRestored,
     PanelState,
+    RetentionChecked,
     utcnow,
 )
 from hub.hookspecs import HubInfo, hookimpl
@@ -161,6 +162,7 @@ __all__ = [
     "Priority",
     "PtyCable",
     "Rejected",
+    "RetentionChecked",
     "Rule",
     "RuleContext",
     "Schema",

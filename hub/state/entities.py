@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, TypeAlias
 
+from hub.events import RetentionChecked
+
 __all__ = [
     "ARMED_STATES",
     "UNKNOWN",
@@ -39,6 +41,7 @@ __all__ = [
     "link_id",
     "panel_zone_id",
     "partition_id",
+    "retention_fault",
     "zone_id",
 ]
 
@@ -100,6 +103,14 @@ def link_id(device: str) -> str:
 def camera_id(camera: str) -> str:
     """``camera:<id>``: a configured camera."""
     return f"camera:{camera}"
+
+
+def retention_fault(checked: RetentionChecked) -> str:
+    """A retention difference in one line: ``NVR keeps 10 days, declared 30 (source)``."""
+    return (
+        f"NVR keeps {checked.actual_days:g} days, declared {checked.declared_days}"
+        f" ({checked.source or 'its plugin'})"
+    )
 
 
 def escalation_id(escalation: str) -> str:
@@ -224,6 +235,10 @@ class CameraAttributes:
         detection: the label of the last object detected (``person``...); "" when none.
         detection_zones: the shop zones of that detection.
         detected_at: when it was last reported (new, updated or ended); None when none.
+        retention_fault: how the NVR's actual retention differs from the declared
+            ``retention_days``, as its plugin last read it (``RetentionChecked``); ""
+            when they match or no plugin can tell. A technical fault: the register's
+            destruction dates would be wrong.
     """
 
     covering: bool = False
@@ -234,6 +249,7 @@ class CameraAttributes:
     detection: str = ""
     detection_zones: tuple[str, ...] = ()
     detected_at: datetime | None = None
+    retention_fault: str = ""
 
 
 @dataclass(frozen=True, slots=True)

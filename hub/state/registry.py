@@ -57,6 +57,7 @@ from hub.events import (
     LinkLost,
     LinkRestored,
     PanelState,
+    RetentionChecked,
 )
 from hub.messages import BROKER_LINK
 from hub.state.entities import (
@@ -78,6 +79,7 @@ from hub.state.entities import (
     link_id,
     panel_zone_id,
     partition_id,
+    retention_fault,
     zone_id,
 )
 from hub.state.feed import ChangeFeed, Listener
@@ -373,6 +375,7 @@ class StateRegistry:
             (CameraRecording, self._camera_recording),
             (CameraMotion, self._camera_motion),
             (CameraDetection, self._camera_detection),
+            (RetentionChecked, self._retention_checked),
         )
         found = next((h for c, h in by_class if issubclass(cls, c)), None)
         handlers: list[_Handler] = [] if found is None else [found]
@@ -688,6 +691,7 @@ class StateRegistry:
             prev.detection,
             prev.detection_zones,
             prev.detected_at,
+            prev.retention_fault,
         )
         self._set(eid, Domain.CAMERA, word, attrs, event.time)
         self._outage(eid, attrs.covering, event, roles[event.role] != ONLINE)
@@ -706,6 +710,7 @@ class StateRegistry:
             prev.detection,
             prev.detection_zones,
             prev.detected_at,
+            prev.retention_fault,
         )
         self._set(eid, Domain.CAMERA, word, attrs, event.time)
         self._outage(eid, attrs.covering, event, not event.recording)
@@ -731,7 +736,19 @@ class StateRegistry:
             prev.detection,
             prev.detection_zones,
             prev.detected_at,
+            prev.retention_fault,
         )
+        self._set(eid, Domain.CAMERA, word, attrs, event.time)
+
+    def _retention_checked(self, event: RetentionChecked) -> None:
+        """The NVR's retention checked: a difference is the camera's technical fault,
+        shown until a check finds them equal again."""
+        eid = camera_id(event.camera)
+        word, prev = self._camera_now(eid)
+        fault = "" if event.matches else retention_fault(event)
+        if prev.retention_fault == fault:
+            return
+        attrs = dataclasses.replace(prev, retention_fault=fault)
         self._set(eid, Domain.CAMERA, word, attrs, event.time)
 
     def _camera_detection(self, event: CameraDetection) -> None:
@@ -746,5 +763,6 @@ class StateRegistry:
             event.label,
             tuple(event.zones),
             event.time,
+            prev.retention_fault,
         )
         self._set(eid, Domain.CAMERA, word, attrs, event.time)

@@ -34,6 +34,7 @@ def build_device(
     zone_map: ZoneMap | None = None,
     messages: MessageSession | None = None,
     zones: tuple[str, ...] = (),
+    retention_days: int | None = None,
 ) -> Any:
     """Build a device as the hub does.
 
@@ -46,6 +47,7 @@ def build_device(
         messages: the message session a message device is given (a ``MemorySession``,
             or the broker fixture's).
         zones: the shop zones a camera covers (its ``zones:``), as ``ctx.zones``.
+        retention_days: a camera's declared retention, as ``ctx.retention_days``.
 
     Raises:
         ValueError: the settings are refused, one ``settings.KEY: reason`` per line, as
@@ -71,6 +73,7 @@ def build_device(
         log=logging.getLogger(f"ecrin.device.{device_id}"),
         messages=messages,
         zones=tuple(zones),
+        retention_days=retention_days,
     )
     device = device_type.factory(ctx)
     if not isinstance(device, Device):

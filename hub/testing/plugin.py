@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 #: The ``build_device`` fixture: ``(type, settings, device_id=..., zone_map=...,
-#: messages=..., zones=...)``.
+#: messages=..., zones=..., retention_days=...)``.
 BuildDevice = Callable[..., Any]
 #: The ``mosquitto`` fixture: ``(**options) -> Mosquitto``, started.
 StartMosquitto = Callable[..., Mosquitto]
@@ -112,9 +112,9 @@ def build_device(plugin_manager: PluginManager, recorder: EventRecorder) -> Buil
     Call it with a type name registered by the plugins under test (or a
     ``DeviceType``), the settings as a shop file gives them, and optionally
     ``device_id`` (default ``"centrale"``), ``zone_map``, ``messages`` (the session
-    a message device subscribes on: the ``message_session`` fixture) and ``zones`` (a
-    camera's shop zones). Refused settings raise ``ValueError`` with the loader's
-    reasons.
+    a message device subscribes on: the ``message_session`` fixture), ``zones`` (a
+    camera's shop zones) and ``retention_days`` (a camera's declared retention).
+    Refused settings raise ``ValueError`` with the loader's reasons.
     """
     catalogue: dict[str, DeviceType] | None = None
 
@@ -126,6 +126,7 @@ def build_device(plugin_manager: PluginManager, recorder: EventRecorder) -> Buil
         zone_map: ZoneMap | None = None,
         messages: MessageSession | None = None,
         zones: tuple[str, ...] = (),
+        retention_days: int | None = None,
     ) -> Any:
         nonlocal catalogue
         if isinstance(device_type, str):
@@ -143,6 +144,7 @@ def build_device(plugin_manager: PluginManager, recorder: EventRecorder) -> Buil
             zone_map=zone_map,
             messages=messages,
             zones=zones,
+            retention_days=retention_days,
         )
 
     return build

@@ -22,7 +22,9 @@ hands each message to the camera it names: ``plugins.cameras.frigate_shared``) a
 turns them into camera events through a pure decoder
 (``plugins.cameras.frigate_decoder``, where the rules of availability are);
 ``keep_recordings`` asks Frigate to export the window of a hold-up
-(``plugins.cameras.frigate_api``); ``FrigateSimulator``
+(``plugins.cameras.frigate_api``); with ``api`` set, the camera's retention at Frigate
+is checked against its declared ``retention_days`` at start and daily
+(``plugins.cameras.frigate_retention``); ``FrigateSimulator``
 (``plugins.cameras.frigate_sim``) plays Frigate for the tests, the demo and the
 benchmark, on a broker through ``NvrConnection`` (``plugins.cameras.nvr_connection``),
 a connection of its own with Frigate's last will; ``frigate_demo``
@@ -64,6 +66,7 @@ from plugins.cameras.frigate_decoder import (
     shared_topics,
 )
 from plugins.cameras.frigate_demo import frigate_demo
+from plugins.cameras.frigate_retention import FrigateRetention, watch_retention
 from plugins.cameras.frigate_sim import FrigateSimulator, SimCamera, frigate_will
 from plugins.cameras.nvr_connection import NvrConnection
 
@@ -236,6 +239,11 @@ class FrigateCamera(MessageDevice):
                 retry_max=settings.retry_max,
                 settle=settings.settle,
             )
+        self.retention: FrigateRetention | None = None
+        if settings.api and ctx.retention_days is not None:
+            self.retention = FrigateRetention(
+                settings.api, self.name, ctx.log, timeout=settings.api_timeout
+            )
         self._tasks: set[asyncio.Task[Any]] = set()
         self._kept: set[str] = set()
         self._told: set[str] = set()
@@ -251,6 +259,19 @@ class FrigateCamera(MessageDevice):
             else:
                 await self.session.subscribe(topic, self.handle, qos=SUBSCRIPTION_QOS)
         _RUNNING[self.ctx.device_id] = self
+        if self.retention is not None and self.ctx.retention_days is not None:
+            check = watch_retention(
+                self.retention,
+                self.ctx.device_id,
+                self.ctx.retention_days,
+                self.ctx.emit,
+                retry=self.settings.retry_max,
+            )
+            task = asyncio.get_running_loop().create_task(
+                check, name=f"frigate-retention:{self.ctx.device_id}"
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return self
 
     async def __aexit__(

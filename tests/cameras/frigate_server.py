@@ -1,5 +1,6 @@
 """Frigate's export API on a loopback port: a real aiohttp server that records each
-request and answers as Frigate's ``frigate/api/export.py`` does.
+request and answers as Frigate's ``frigate/api/export.py`` does, and its
+``GET /api/config`` (``config``, as Frigate answers it, or an HTTP status).
 
 Shared by the frigate plugin's tests (``tests/cameras/test_frigate_api.py``) and the
 end-to-end tests, where a hub keeps a hold-up's recordings at it
@@ -43,6 +44,15 @@ class FakeFrigate:
     hold: asyncio.Event | None = None
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     url: str = ""
+    #: What ``GET /api/config`` answers: Frigate's configuration, or an HTTP status.
+    config: dict[str, Any] | int = field(default_factory=dict)
+    config_requests: int = 0
+
+    async def _config(self, request: web.Request) -> web.StreamResponse:
+        self.config_requests += 1
+        if isinstance(self.config, int):
+            return web.Response(status=self.config, text="Internal Server Error")
+        return web.json_response(self.config)
 
     async def _export(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
@@ -93,6 +103,7 @@ async def frigate_api() -> AsyncIterator[FakeFrigate]:
     fake = FakeFrigate()
     app = web.Application()
     app.router.add_post(r"/api/export/{camera}/start/{start:\d+}/end/{end:\d+}", fake._export)
+    app.router.add_get("/api/config", fake._config)
     runner = web.AppRunner(app, shutdown_timeout=0.1)
     await runner.setup()
     sock = socket.socket()

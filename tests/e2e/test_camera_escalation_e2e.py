@@ -41,6 +41,8 @@ async def test_a_holdup_tells_the_referent_the_camera_films_and_frigate_keeps_th
     receiver = await Receiver(SECRET_37).start()
     try:
         async with frigate_api() as api:
+            # Frigate keeps 10 days where the shop declares 30 (the default).
+            api.config = {"cameras": {"comptoir": {"record": {"retain": {"days": 10}}}}}
             shop = write_camera_shop(
                 tmp_path,
                 broker_port=broker.port,
@@ -55,6 +57,12 @@ async def test_a_holdup_tells_the_referent_the_camera_films_and_frigate_keeps_th
             ):
                 await frigate_online(sim)
                 await hub.wait_state("camera:cam-comptoir", "online", covering=True)
+                # The hub checked it at the camera's start: a technical fault shown.
+                await hub.wait_state(
+                    "camera:cam-comptoir",
+                    "online",
+                    retention_fault="NVR keeps 10 days, declared 30 (Frigate GET /api/config)",
+                )
                 await panel.zone_alarm(zone=5)  # the hold-up button under the counter
                 (request,) = await receiver.wait_for(created("holdup"), timeout=QUICK)
                 await api.wait(1, timeout=QUICK)

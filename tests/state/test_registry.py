@@ -302,6 +302,7 @@ def test_the_json_form_is_plain() -> None:
             "detection": "",
             "detection_zones": [],
             "detected_at": None,
+            "retention_fault": "",
         },
         "last_changed": at(1).isoformat(),
         "last_updated": at(1).isoformat(),

@@ -1,0 +1,22 @@
+"""The coverage plugin: wires the coverage feature (``hub.coverage``) into the hub.
+
+It contributes the feature's commands through ``register_commands``: ``ecrin
+register`` (the register of recordings the law asks for: show, export, record a
+hand-over to the prosecutor). The feature's code lives in ``hub.coverage``; this
+module only declares it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hub.coverage.register_cli import REGISTER_COMMAND
+from hub.sdk import Command, hookimpl
+
+__all__ = ["register_commands"]
+
+
+@hookimpl
+def register_commands(register: Callable[[Command], None]) -> None:
+    """Add ``ecrin register``."""
+    register(REGISTER_COMMAND)
