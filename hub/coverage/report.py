@@ -22,6 +22,7 @@ from typing import Final
 from hub.config import Config
 from hub.config.model import CameraConfig, Site
 from hub.coverage.exposure import ZoneExposure, percent_down, zone_exposure
+from hub.coverage.formatting import local_text
 from hub.coverage.highstock import HighStockWindow, high_stock_windows
 from hub.coverage.model import AVAILABILITY, COVERAGE, RECORDING, CoverageReader, Interval
 from hub.coverage.period import ReportPeriod
@@ -168,13 +169,14 @@ class CoverageReport:
     def notes(self) -> list[str]:
         """What a reader must know to read the figures right, one sentence each."""
         found: list[str] = []
+        tz = self.site.tzinfo
         if self.log_span is None:
             found.append("The coverage log holds nothing yet: the whole period is not recorded.")
         elif self.not_recorded_us:
             found.append(
                 "Part of the period lies outside the coverage log (which runs from"
-                f" {self.log_span[0].isoformat()} to {self.log_span[1].isoformat()}): that"
-                " part is reported as not recorded, neither covered nor a gap."
+                f" {local_text(self.log_span[0], tz)} to {local_text(self.log_span[1], tz)}):"
+                " that part is reported as not recorded, neither covered nor a gap."
             )
         if self.overlaps:
             found.append(
