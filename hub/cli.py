@@ -232,12 +232,24 @@ def command_context(redactor: RedactingFilter, out: TextIO, err: TextIO) -> Comm
     ) -> Awaitable[int]:
         return _run_hub(redactor, config, duration, None, live, out, err, page_note)
 
+    def read_config(path: Path) -> Config | None:
+        manager = _plugin_manager(path)
+        try:
+            config = load_config(path, manager.device_types(), manager.config_sections())
+        except ConfigError as exc:
+            for issue in exc.issues:
+                err.write(f"{issue}\n")
+            return None
+        redactor.update(config.secret_values)
+        return config
+
     return CommandContext(
         out=out,
         err=err,
         stdin=sys.stdin.buffer,
         run_hub=run_hub,
         device_types=lambda: PluginManager.from_environment().device_types(),
+        load_config=read_config,
     )
 
 

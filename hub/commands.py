@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, TextIO
 
+from hub.config import Config
 from hub.devices import DeviceType
 
-__all__ = ["Command", "CommandContext", "HubRunner"]
+__all__ = ["Command", "CommandContext", "ConfigReader", "HubRunner"]
 
 
 class HubRunner(Protocol):
@@ -44,6 +45,21 @@ class HubRunner(Protocol):
         ...
 
 
+def _no_config(path: Path) -> Config | None:
+    raise RuntimeError("this command context reads no configuration")
+
+
+class ConfigReader(Protocol):
+    """Load a shop file as ``ecrin check-config`` would, with every loaded plugin's
+    device types and sections."""
+
+    def __call__(self, path: Path) -> Config | None:
+        """The configuration; None when it has problems, each already printed as
+        ``FILE:LINE:COLUMN: key: reason`` on the command's ``err`` (exit 1). The caller
+        checks first that the file exists (exit 2 when not)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class CommandContext:
     """What a plugin's command is given when it runs.
@@ -55,6 +71,8 @@ class CommandContext:
         run_hub: runs the hub on a configuration (awaited inside ``asyncio.run``).
         device_types: the catalogue of device types every loaded plugin declared (a
             command finds another plugin's simulator there, never by importing it).
+        load_config: reads a shop file with every loaded plugin's sections (a
+            command that reports on a shop reads its file the way the hub does).
     """
 
     out: TextIO
@@ -62,6 +80,7 @@ class CommandContext:
     stdin: BinaryIO
     run_hub: HubRunner
     device_types: Callable[[], Mapping[str, DeviceType]] = dict
+    load_config: ConfigReader = _no_config
 
 
 @dataclass(frozen=True, slots=True)

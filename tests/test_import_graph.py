@@ -36,7 +36,7 @@ from typing import Final
 ROOT: Final = Path(__file__).resolve().parents[1]
 PACKAGES: Final = ("hub", "plugins")
 
-FEATURES: Final = ("hub.escalation", "hub.http", "hub.homeassistant")
+FEATURES: Final = ("hub.escalation", "hub.http", "hub.homeassistant", "hub.coverage")
 COMPOSITION_ROOT: Final = ("hub.app", "hub.cli", "hub.__main__")
 #: What ``hub.http`` may import of the escalation feature: its contracts.
 HTTP_MAY_IMPORT: Final = ("hub.escalation.model",)
@@ -49,6 +49,7 @@ RECORDING: Final = ("hub.bus", "hub.journal", "hub.recorder")
 FEATURE_PLUGINS: Final = {
     "plugins.escalation": "hub.escalation",
     "plugins.homeassistant": "hub.homeassistant",
+    "plugins.coverage": "hub.coverage",
 }
 
 
