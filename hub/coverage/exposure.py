@@ -28,6 +28,7 @@ from hub.coverage.signals import CATEGORIES, Category, ZoneSignal
 
 __all__ = [
     "CoverageFigures",
+    "FaultGroup",
     "Gap",
     "HighStockCoverage",
     "ZoneExposure",
@@ -119,6 +120,22 @@ class HighStockCoverage:
 
 
 @dataclass(frozen=True, slots=True)
+class FaultGroup:
+    """The technical faults of one kind from one device in a zone, told once.
+
+    A camera that drops off every minute is thousands of faults in a month: the report
+    lists each hold-up, duress and alarm, and the faults by kind and device, with how
+    many there were and when the first and the last happened.
+    """
+
+    kind: str
+    device: str
+    count: int
+    first: datetime
+    last: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ZoneExposure:
     """One zone's risk exposure over the report's period.
 
@@ -147,6 +164,28 @@ class ZoneExposure:
     counts: Mapping[Category, int] = field(default_factory=dict)
     high_stock: tuple[HighStockCoverage, ...] = ()
     overlaps: int = 0
+
+    @property
+    def alarms(self) -> tuple[ZoneSignal, ...]:
+        """The hold-ups, duress and alarms, each one, in time order."""
+        return tuple(s for s in self.signals if s.category != "technical_fault")
+
+    @property
+    def faults(self) -> tuple[FaultGroup, ...]:
+        """The technical faults by kind and device, in order of their first."""
+        groups: dict[tuple[str, str], list[ZoneSignal]] = {}
+        for signal in self.signals:
+            if signal.category == "technical_fault":
+                groups.setdefault((signal.kind, signal.device), []).append(signal)
+        return tuple(
+            sorted(
+                (
+                    FaultGroup(kind, device, len(found), found[0].time, found[-1].time)
+                    for (kind, device), found in groups.items()
+                ),
+                key=lambda g: (g.first, g.kind, g.device),
+            )
+        )
 
 
 def zone_exposure(

@@ -192,7 +192,7 @@ def _zone(zone: ZoneExposure, report: CoverageReport) -> list[str]:
             numeric=range(len(CATEGORIES)),
         )
     )
-    if zone.signals:
+    if zone.alarms:
         out.append(
             _table(
                 ["time", "signal", "kind", "device"],
@@ -203,8 +203,25 @@ def _zone(zone: ZoneExposure, report: CoverageReport) -> list[str]:
                         _e(s.kind),
                         _e(s.device),
                     ]
-                    for s in zone.signals
+                    for s in zone.alarms
                 ],
+            )
+        )
+    if zone.faults:
+        out.append(
+            _table(
+                ["technical fault", "device", "times", "first", "last"],
+                [
+                    [
+                        _e(f.kind),
+                        _e(f.device),
+                        str(f.count),
+                        _e(local_text(f.first, tz)),
+                        _e(local_text(f.last, tz)),
+                    ]
+                    for f in zone.faults
+                ],
+                numeric=(2,),
             )
         )
     out.append(

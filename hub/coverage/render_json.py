@@ -83,7 +83,17 @@ def _zone(zone: ZoneExposure, report: CoverageReport) -> dict[str, Any]:
                 "kind": s.kind,
                 "device": s.device,
             }
-            for s in zone.signals
+            for s in zone.alarms
+        ],
+        "faults": [
+            {
+                "kind": f.kind,
+                "device": f.device,
+                "count": f.count,
+                "first": local_iso(f.first, tz),
+                "last": local_iso(f.last, tz),
+            }
+            for f in zone.faults
         ],
         "high_stock": [
             {

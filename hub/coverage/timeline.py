@@ -83,9 +83,15 @@ def _lane(y: int, label: str, states: Sequence[str]) -> list[str]:
 
 
 def _marks(y: int, signals: Sequence[ZoneSignal], start: int, end: int) -> list[str]:
+    """One mark per category and column: a camera that drops off every minute is one
+    fault mark per column, not thousands drawn over each other."""
     out: list[str] = []
+    drawn: set[tuple[str, int]] = set()
     for signal in signals:
         x = _LABEL + (to_us(signal.time) - start) * COLUMNS // (end - start)
+        if (signal.category, x) in drawn:
+            continue
+        drawn.add((signal.category, x))
         colour = MARK_COLOURS[signal.category]
         title = f"<title>{html.escape(signal.kind)} ({html.escape(signal.device)})</title>"
         if signal.category in ("holdup", "duress"):

@@ -105,6 +105,11 @@ def test_every_signal_counted_where_it_happened(report: CoverageReport) -> None:
         (at(16), "duress"),
         (at(18), "link lost"),
     ]
+    assert [(s.time, s.kind) for s in counter.alarms] == [(at(9, 15), "holdup"), (at(16), "duress")]
+    assert [(f.kind, f.device, f.count, f.first, f.last) for f in counter.faults] == [
+        ("camera lost", "cam-counter", 1, at(10), at(10)),
+        ("link lost", "panel", 1, at(18), at(18)),
+    ]
     assert dict(window.counts) == {"holdup": 0, "duress": 0, "alarm": 1, "technical_fault": 1}
     assert dict(office.counts) == {"holdup": 0, "duress": 0, "alarm": 0, "technical_fault": 1}
     assert report.outside_zones == {"holdup": 0, "duress": 0, "alarm": 1, "technical_fault": 1}
@@ -143,6 +148,14 @@ def test_the_json_follows_its_schema_and_holds_the_figures(report: CoverageRepor
         "cause": "hub down",
     }
     assert counter["signals"] == {"holdup": 1, "duress": 1, "alarm": 0, "technical_fault": 2}
+    assert [e["kind"] for e in counter["events"]] == ["holdup", "duress"]
+    assert counter["faults"][0] == {
+        "kind": "camera lost",
+        "device": "cam-counter",
+        "count": 1,
+        "first": "2024-03-12T10:00:00+01:00",
+        "last": "2024-03-12T10:00:00+01:00",
+    }
     assert len(document["notes"]) == 3  # not recorded, cam-old left out, attic left out
 
 
