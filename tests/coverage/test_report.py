@@ -226,3 +226,19 @@ def test_the_pdf_is_the_page_printed(report: CoverageReport) -> None:
     weasyprint = pytest.importorskip("weasyprint")
     pages = weasyprint.HTML(string=render(report, "html").decode()).render().pages
     assert len(pages) >= 2  # the whole page laid out: system, coverage, timeline, exposure
+
+
+def test_a_period_before_the_log_began_is_not_recorded_never_a_figure(tmp_path: Path) -> None:
+    config = shop_config(tmp_path)
+    period = parse_period("2024-03-01", "2024-03-07", PARIS)
+    report = build_report(config, day_log(), period, [], [], MADE)
+    for zone in report.zones:
+        assert zone.figures.covered_us == zone.figures.gap_us == 0
+        assert zone.figures.percent is None
+        assert zone.gaps == ()
+    assert report.cameras[0].filming_percent is None
+    assert report.not_recorded_us == to_us(period.end) - to_us(period.start)
+    assert "no data" in render(report, "html").decode()
+    document = json.loads(render(report, "json"))
+    assert {z["covered_percent"] for z in document["zones"]} == {None}
+    assert "outside the coverage log" in document["notes"][0]
