@@ -30,6 +30,7 @@ from typing import Any, Final
 
 from hub.bus import EventBus
 from hub.config import Config, MqttConfig
+from hub.coverage.report_source import ReportSource
 from hub.devices import Device, DeviceContext, DeviceType, ZoneMap
 from hub.escalation.clock import Clock
 from hub.escalation.config import contacts_of, escalation_of
@@ -239,6 +240,7 @@ class Hub:
                         HttpSettings.from_config(http),
                         readiness=self.readiness,
                         state=self.state,
+                        coverage=ReportSource.of(self.config),
                     ),
                     http.host,
                     port,

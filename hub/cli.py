@@ -233,11 +233,15 @@ def command_context(redactor: RedactingFilter, out: TextIO, err: TextIO) -> Comm
     ) -> Awaitable[int]:
         return _run_hub(redactor, config, duration, None, live, out, err, page_note)
 
-    def read_config(path: Path) -> Config:
+    def read_config(path: Path) -> Config | None:
         manager = _plugin_manager(path)
-        config = load_config(path, manager.device_types(), manager.config_sections())
-        for warning in config.warnings:
-            err.write(f"{warning}\n")
+        try:
+            config = load_config(path, manager.device_types(), manager.config_sections())
+        except ConfigError as exc:
+            for issue in exc.issues:
+                err.write(f"{issue}\n")
+            return None
+        redactor.update(config.secret_values)
         return config
 
     managers: list[PluginManager] = []

@@ -20,7 +20,7 @@ from typing import BinaryIO, Protocol, TextIO
 from hub.config import Config
 from hub.devices import DeviceType
 
-__all__ = ["Command", "CommandContext", "HubRunner"]
+__all__ = ["Command", "CommandContext", "ConfigReader", "HubRunner"]
 
 
 class HubRunner(Protocol):
@@ -46,6 +46,21 @@ class HubRunner(Protocol):
         ...
 
 
+def _no_config(path: Path) -> Config | None:
+    raise RuntimeError("this command context reads no configuration")
+
+
+class ConfigReader(Protocol):
+    """Load a shop file as ``ecrin check-config`` would, with every loaded plugin's
+    device types and sections."""
+
+    def __call__(self, path: Path) -> Config | None:
+        """The configuration; None when it has problems, each already printed as
+        ``FILE:LINE:COLUMN: key: reason`` on the command's ``err`` (exit 1). The caller
+        checks first that the file exists (exit 2 when not)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class CommandContext:
     """What a plugin's command is given when it runs.
@@ -57,9 +72,8 @@ class CommandContext:
         run_hub: runs the hub on a configuration (awaited inside ``asyncio.run``).
         device_types: the catalogue of device types every loaded plugin declared (a
             command finds another plugin's simulator there, never by importing it).
-        load_config: reads a shop file as ``ecrin run`` does (every loaded plugin's
-            device types and sections, less those the file disables); raises
-            ``hub.config.ConfigError`` with every problem.
+        load_config: reads a shop file with every loaded plugin's sections (a
+            command that reports on a shop reads its file the way the hub does).
         keep_recordings: asks the camera plugins to keep a window of a camera's
             recordings (the ``keep_recordings`` hook, through the command line's
             plugin manager): camera, start, end, and what it is kept for.
@@ -70,7 +84,7 @@ class CommandContext:
     stdin: BinaryIO
     run_hub: HubRunner
     device_types: Callable[[], Mapping[str, DeviceType]] = dict
-    load_config: Callable[[Path], Config] | None = None
+    load_config: ConfigReader = _no_config
     keep_recordings: Callable[[str, datetime, datetime, str], None] | None = None
 
 

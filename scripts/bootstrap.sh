@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything Écrin needs on this machine, idempotently:
-#   - Debian packages the tests and the demo use (mosquitto, chromium, faketime), when
-#     missing;
+#   - Debian packages the tests and the demo use (mosquitto, chromium, faketime), and the
+#     Pango libraries the coverage report's PDF needs (libpango-1.0-0, libpangoft2-1.0-0),
+#     when missing;
 #   - a virtual environment in .venv with Écrin and its development tools.
 # Called by `make demo` and `make test`; safe to run again (it only does what is missing).
 set -euo pipefail
@@ -16,6 +17,12 @@ need_apt=()
     && command -v mosquitto_passwd >/dev/null 2>&1 || need_apt+=(mosquitto)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v faketime >/dev/null 2>&1 || need_apt+=(faketime)
+# WeasyPrint (the coverage report as PDF) loads Pango with the system's loader.
+# Each library's file, and the Debian package that holds it.
+for pair in libpango-1.0.so.0:libpango-1.0-0 libpangoft2-1.0.so.0:libpangoft2-1.0-0; do
+    { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q "${pair%%:*}" \
+        || need_apt+=("${pair#*:}")
+done
 if [ "${#need_apt[@]}" -gt 0 ] && [ "${ECRIN_SKIP_APT:-0}" != "1" ]; then
     if command -v apt-get >/dev/null 2>&1; then
         SUDO=""

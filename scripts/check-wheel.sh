@@ -41,4 +41,6 @@ for camera in cam-comptoir cam-vitrine; do  # behind Frigate, on the embedded br
     grep -Eq "CAMERA online +$camera\$" demo.log || { cat demo.log; exit 1; }
 done
 "$ecrin" journal verify --db demo/ecrin-journal.db
+# The coverage report's JSON schema is package data, read at run time (and by the API).
+"$work/venv/bin/python" -c 'from hub.coverage.render_json import report_schema; report_schema()'
 echo "package: the installed wheel checks a configuration, runs the demo (its panel and cameras) and verifies its journal"

@@ -19,8 +19,10 @@ from typing import Final
 
 from aiohttp import web
 
+from hub.coverage.report_source import ReportSource
 from hub.escalation.model import EscalationService
 from hub.http.auth import Authenticator, FailureLimiter
+from hub.http.coverage_api import CoverageReportApi
 from hub.http.errors import make_error_middleware
 from hub.http.health import HttpMetrics, Readiness, add_health_routes
 from hub.http.listener import serve
@@ -52,6 +54,7 @@ def create_app(
     clock: Callable[[], float] = time.monotonic,
     readiness: Callable[[], Readiness] | None = None,
     state: StateView | None = None,
+    coverage: ReportSource | None = None,
 ) -> web.Application:
     """Build the application for one escalation service.
 
@@ -62,6 +65,8 @@ def create_app(
         readiness: the hub's readiness, for ``/healthz``.
         state: the hub's state registry, for ``GET /api/v1/state`` (None: an empty
             one, for an app without a hub).
+        coverage: the shop's coverage log and journal, for ``GET
+            /api/v1/reports/coverage`` (None: that route answers 503).
     """
     settings = settings or HttpSettings()
     metrics = HttpMetrics()
@@ -96,6 +101,7 @@ def create_app(
 
     api.add_routes(app)
     StateApi(state if state is not None else StateRegistry(), authenticator).add_routes(app)
+    CoverageReportApi(coverage, authenticator).add_routes(app)
     add_page_routes(app)
     add_health_routes(app, metrics, readiness)
     document = openapi_document()

@@ -19,6 +19,9 @@ import copy
 import dataclasses
 from typing import Any, Final
 
+from hub.coverage.formats import FORMATS, MEDIA_TYPES
+from hub.coverage.period import MAX_DAYS
+from hub.coverage.render_json import report_schema
 from hub.escalation.model import ContactRole, Priority, Status
 from hub.events import CAMERA_STATES
 from hub.http.auth import INSTALLER, REFERENT
@@ -201,8 +204,17 @@ def _state_schema() -> dict[str, Any]:
     }
 
 
+def _coverage_report_schema() -> dict[str, Any]:
+    """The report's own JSON Schema (``hub/coverage/report.schema.json``), as a
+    component: the same document the report ships with, so the two cannot drift."""
+    schema = report_schema()
+    schema.pop("$schema", None)
+    return schema
+
+
 def _schemas() -> dict[str, Any]:
     return {
+        "CoverageReport": _coverage_report_schema(),
         "State": _state_schema(),
         "StateList": {
             "type": "object",
@@ -512,6 +524,65 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        "/api/v1/reports/coverage": {
+            "get": {
+                "tags": ["reports"],
+                "summary": "The video-surveillance coverage report of a period",
+                "description": (
+                    "The same report as `ecrin report coverage`: the site, the cameras as "
+                    "the authorisation file (Cerfa 13806) lists them, each zone's coverage "
+                    "with every gap and its causes, and each zone's risk exposure. The part "
+                    "of the period outside the coverage log is `not recorded`, never "
+                    "covered nor a gap. Installers only. A 503 when the hub has no coverage "
+                    "log yet, cannot read its journal, or cannot make a PDF."
+                ),
+                "security": _INSTALLER_ONLY,
+                "parameters": [
+                    {
+                        "name": "from",
+                        "in": "query",
+                        "required": True,
+                        "description": "The first day (`2024-03-01`: from midnight, site "
+                        "time) or an instant (`2024-03-01T08:00`, site time without an "
+                        "offset).",
+                        "schema": {"type": "string", "minLength": 1},
+                    },
+                    {
+                        "name": "to",
+                        "in": "query",
+                        "required": True,
+                        "description": "The last day, included, or an instant, excluded; "
+                        f"the period ends after it starts and lasts at most {MAX_DAYS} days.",
+                        "schema": {"type": "string", "minLength": 1},
+                    },
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "enum": list(FORMATS), "default": "json"},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The report; `pdf` and `csv` as attachments.",
+                        "content": {
+                            MEDIA_TYPES["json"]: {
+                                "schema": {"$ref": f"{_REF}/schemas/CoverageReport"}
+                            },
+                            MEDIA_TYPES["html"]: {"schema": {"type": "string"}},
+                            MEDIA_TYPES["csv"]: {"schema": {"type": "string"}},
+                            MEDIA_TYPES["pdf"]: {
+                                "schema": {"type": "string", "contentMediaType": "application/pdf"}
+                            },
+                        },
+                    },
+                    **viewer_errors,
+                    "503": _error_response(
+                        503, "No coverage log yet, the journal unreadable, or no PDF here."
+                    ),
+                },
+            }
+        },
         "/api/v1/me": {
             "get": {
                 "tags": ["referent"],
@@ -727,6 +798,7 @@ def _document() -> dict[str, Any]:
             {"name": "referent", "description": "The caller."},
             {"name": "escalations", "description": "Escalations and their actions."},
             {"name": "state", "description": "The shop's state (installers)."},
+            {"name": "reports", "description": "Reports for the shop's files (installers)."},
             {"name": "page", "description": "The referent page."},
             {"name": "meta", "description": "This document, health and metrics."},
         ],

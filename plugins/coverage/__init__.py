@@ -1,9 +1,12 @@
-"""The coverage plugin: wires the coverage feature (``hub.coverage``) into the hub.
+"""The coverage plugin: wires the video-surveillance coverage feature (``hub.coverage``)
+into the hub.
 
-It contributes the feature's commands through ``register_commands``: ``ecrin
-register`` (the register of recordings the law asks for: show, export, record a
-hand-over to the prosecutor). The feature's code lives in ``hub.coverage``; this
-module only declares it.
+It contributes the feature's commands through ``register_commands``: ``ecrin report
+coverage`` (each zone's coverage, its gaps and risk exposure, for the authorisation
+file) and ``ecrin register`` (the register of recordings the law asks for: show,
+export, record a hand-over to the prosecutor). The feature's code lives in
+``hub.coverage``; this module only declares it. It imports the feature it wires and
+``hub.sdk``.
 """
 
 from __future__ import annotations
@@ -18,5 +21,8 @@ __all__ = ["register_commands"]
 
 @hookimpl
 def register_commands(register: Callable[[Command], None]) -> None:
-    """Add ``ecrin register``."""
+    """Add ``ecrin report`` and ``ecrin register``."""
+    from plugins.coverage.report_cli import report_command
+
+    register(report_command())
     register(REGISTER_COMMAND)

@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,9 @@ from yarl import URL
 
 from hub.bus import EventBus
 from hub.config.model import CameraConfig, Config, JournalConfig, Site, Zone
+from hub.coverage.memory import IntervalList
+from hub.coverage.model import CoverageReader, Interval
+from hub.coverage.report_source import CoverageLogUnavailable, ReportSource
 from hub.escalation.clock import Clock
 from hub.escalation.config import EscalationSettings, HighStockSettings, Tier
 from hub.escalation.engine import EscalationEngine, as_service
@@ -30,6 +34,7 @@ from hub.events import AlarmKind, AlarmSignal
 from hub.http import HttpSettings, Readiness, create_app, openapi_document, serve
 from hub.http.app import METRICS
 from hub.http.tokens import hash_token, new_token
+from hub.journal import Journal
 from hub.state import StateRegistry
 from tests.escalation.conftest import engine_for
 from tests.http.openapi_check import OpenApiChecker
@@ -295,6 +300,60 @@ def readiness() -> list[Readiness]:
     return [Readiness(ready=True, configured=1, running=1)]
 
 
+# -- the coverage report's log and journal ---------------------------------------------
+#: The day the coverage log holds: the counter filmed 08:00-18:00 UTC, but 12:00-12:30.
+COVERAGE_DAY = datetime(2024, 3, 12, tzinfo=UTC)
+
+
+NOT_RECORDING = "not recording (cam-counter)"
+
+
+def _h(hours: float) -> datetime:
+    return COVERAGE_DAY + timedelta(hours=hours)
+
+
+class CoverageLog:
+    """The coverage log the report route reads: intervals in memory, or none yet
+    (``reader = None``: the route answers 503, as a hub that has recorded nothing)."""
+
+    def __init__(self) -> None:
+        self.reader: CoverageReader | None = IntervalList(
+            [
+                Interval("cam-counter", "availability", "online", _h(8), _h(18)),
+                Interval("cam-counter", "recording", "on", _h(8), _h(12)),
+                Interval("cam-counter", "recording", "off", _h(12), _h(12.5)),
+                Interval("cam-counter", "recording", "on", _h(12.5), _h(18)),
+                Interval("counter", "coverage", "covered", _h(8), _h(12)),
+                Interval(
+                    "counter", "coverage", "gap", _h(12), _h(12.5), "not recording (cam-counter)"
+                ),
+                Interval("counter", "coverage", "covered", _h(12.5), _h(18)),
+            ]
+        )
+
+    def open(self) -> CoverageReader:
+        if self.reader is None:
+            raise CoverageLogUnavailable("no coverage log")
+        return self.reader
+
+
+@pytest.fixture
+def coverage_log() -> CoverageLog:
+    return CoverageLog()
+
+
+@pytest.fixture
+async def coverage(tmp_path: Path, coverage_log: CoverageLog) -> ReportSource:
+    """The shop's report source: its log, and a journal holding one hold-up."""
+    config = shop_config(tmp_path / "coverage", [])
+    config.journal.path.parent.mkdir()
+    async with Journal(config.journal.path) as journal:
+        await journal.append(
+            [AlarmSignal(time=_h(9), kind=AlarmKind.HOLDUP, device="panel", zone="counter")]
+        )
+    return ReportSource(config, coverage_log.open, clock=lambda: _h(40))
+
+
 @pytest.fixture
 def app(
     shop: Shop,
@@ -302,9 +361,15 @@ def app(
     clock: FakeClock,
     checker: OpenApiChecker,
     readiness: list[Readiness],
+    coverage: ReportSource,
 ) -> web.Application:
     application = create_app(
-        shop.service, settings, clock=clock, readiness=lambda: readiness[-1], state=shop.state
+        shop.service,
+        settings,
+        clock=clock,
+        readiness=lambda: readiness[-1],
+        state=shop.state,
+        coverage=coverage,
     )
     checker.attach(application)
     return application
@@ -315,6 +380,7 @@ class Reply:
     status: int
     headers: CIMultiDictProxy[str]
     text: str
+    raw: bytes = b""
 
     @property
     def body(self) -> Any:
@@ -345,7 +411,8 @@ class Client:
         async with self.session.request(
             method, self.base + path, headers=all_headers, **kwargs
         ) as response:
-            return Reply(response.status, response.headers, await response.text())
+            raw = await response.read()  # a PDF is bytes: its text is for no assertion
+            return Reply(response.status, response.headers, raw.decode("utf-8", "replace"), raw)
 
     async def get(self, path: str, **kwargs: Any) -> Reply:
         return await self.call("GET", path, **kwargs)

@@ -18,10 +18,11 @@ import pytest
 from aiohttp import web
 from openapi_spec_validator import validate
 
+from hub.coverage.formats import FORMATS
 from hub.escalation.model import ContactRole, Escalation, Priority, Status
 from hub.events import AlarmKind
 from hub.http import ERROR_CODES, Readiness, openapi_document
-from tests.http.conftest import WHO, Client, FakeClock, Shop, post_with_stalled_body
+from tests.http.conftest import WHO, Client, CoverageLog, FakeClock, Shop, post_with_stalled_body
 from tests.http.openapi_check import OpenApiChecker
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "referent-api.md"
@@ -109,10 +110,12 @@ async def test_every_documented_response_is_produced(
     checker: OpenApiChecker,
     clock: FakeClock,
     readiness: list[Readiness],
+    coverage_log: CoverageLog,
 ) -> None:
     acked, resolved, released, spare = [await shop.holdup() for _ in range(4)]
     panic = await shop.alarm(AlarmKind.PANIC)  # preserves no scene
     E = "/api/v1/escalations"
+    R = "/api/v1/reports/coverage?from=2024-03-12&to=2024-03-12"
     JSON = {"Content-Type": "application/json"}
     big = b"{" + b" " * 5000 + b"}"
     calls: list[tuple[str, str, dict[str, Any], int]] = [
@@ -144,6 +147,10 @@ async def test_every_documented_response_is_produced(
         ("GET", "/api/v1/state?x=1", {"who": "installer"}, 400),
         ("GET", "/api/v1/state", {"who": None}, 401),
         ("GET", "/api/v1/state", {"who": "referent"}, 403),
+        *[("GET", f"{R}&format={fmt}", {"who": "installer"}, 200) for fmt in FORMATS],
+        ("GET", f"{R}&x=1", {"who": "installer"}, 400),
+        ("GET", R, {"who": None}, 401),
+        ("GET", R, {"who": "referent"}, 403),
     ]
     for action in ("ack", "resolve", "release-scene"):
         path = f"{E}/{spare.id}/{action}"
@@ -160,6 +167,8 @@ async def test_every_documented_response_is_produced(
         assert reply.status == status, (method, path)
     for action in ("ack", "resolve", "release-scene"):
         assert await post_with_stalled_body(client, f"{E}/{spare.id}/{action}") == 408
+    coverage_log.reader = None  # a hub that has recorded no coverage yet
+    assert (await client.get(R, who="installer")).status == 503
     readiness.append(Readiness(ready=False, configured=1, running=0))  # a hub still starting
     assert (await client.get("/healthz", who=None)).status == 503
     readiness.append(Readiness(ready=True, configured=2, running=1))  # a device retried
@@ -177,6 +186,7 @@ async def test_every_documented_response_is_produced(
     for method, path in (
         ("GET", "/api/v1/me"),
         ("GET", "/api/v1/state"),
+        ("GET", R),
         ("GET", E),
         ("GET", f"{E}/{spare.id}"),
         ("POST", f"{E}/{spare.id}/ack"),
@@ -210,6 +220,8 @@ async def test_the_documented_scopes_are_the_enforced_scopes(
             scopes = client.people.contacts[who].scopes
             # An id nobody can see: an allowed caller gets past the scope check to a 404.
             path = template.replace("{id}", "esc-none")
+            if template == "/api/v1/reports/coverage":
+                path += "?from=2024-03-12&to=2024-03-12"  # what it requires
             if template.endswith("/stream"):
                 status = await _stream_status(client, who)
             else:
@@ -219,7 +231,7 @@ async def test_the_documented_scopes_are_the_enforced_scopes(
             else:
                 assert status == 403, (method, template, who, status)
             checked += 1
-    assert checked == 8 * len(WHO)
+    assert checked == 9 * len(WHO)
     assert shop.service.get(shop.installer, escalation.id) == escalation
 
 

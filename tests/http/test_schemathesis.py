@@ -3,7 +3,8 @@ sees it: a referent's token, an installer's, a token with no scope, and none.
 
 The hub's HTTP side runs on a real loopback socket in a thread of its own (schemathesis
 calls it with a blocking client), in front of a real escalation engine holding open
-hold-ups, so that generated ids sometimes name real escalations. Every response must be
+hold-ups, so that generated ids sometimes name real escalations, and of a coverage log
+in memory, so that generated periods sometimes make real reports. Every response must be
 documented (status, content type, body schema), never a 5xx, and never carry a token.
 """
 
@@ -22,12 +23,14 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from hub.bus import EventBus
+from hub.coverage.report_source import ReportSource
 from hub.escalation.engine import as_service
 from hub.events import AlarmKind, AlarmSignal
 from hub.http import create_app, openapi_document, serve
 from hub.http.app import METRICS
+from hub.journal import Journal
 from tests.escalation.conftest import engine_for
-from tests.http.conftest import People, make_people, shop_config
+from tests.http.conftest import CoverageLog, People, make_people, shop_config
 
 #: The operations fuzzed: every one but the live stream, which never ends by design
 #: (its own tests are in test_stream.py). One path: ``exclude(path=...)`` takes a string
@@ -72,7 +75,13 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
                     if opened == 2:
                         break
             await changes.aclose()
-            app = create_app(as_service(engine))
+            # The coverage report from a log in memory and a real (empty) journal.
+            report_config = shop_config(tmp_path / "coverage", [])
+            report_config.journal.path.parent.mkdir()
+            async with Journal(report_config.journal.path):
+                pass
+            coverage = ReportSource(report_config, CoverageLog().open)
+            app = create_app(as_service(engine), coverage=coverage)
             async with serve(app) as url:
                 started.update(url=url, metrics=app[METRICS])
                 ready.set()
