@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Final, TextIO
 
 from hub.commands import Command, CommandContext
-from hub.config import Config, ConfigError
+from hub.config import Config
 from hub.coverage.model import CoverageReader
 from hub.coverage.register import Register, build_register
 from hub.coverage.register_export import (
@@ -245,14 +245,8 @@ def register_main(
     if not config_path.is_file():
         err.write(f"{config_path}: no such file\n")
         return EXIT_CANNOT_RUN
-    if ctx.load_config is None:
-        err.write("ecrin register: this command line cannot read a configuration\n")
-        return EXIT_CANNOT_RUN
-    try:
-        config = ctx.load_config(config_path)
-    except ConfigError as exc:
-        for issue in exc.issues:
-            err.write(f"{issue}\n")
+    config = ctx.load_config(config_path)  # its problems are printed already
+    if config is None:
         return EXIT_INVALID
     try:
         if args.register_command == "show":
