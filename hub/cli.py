@@ -238,7 +238,19 @@ def command_context(redactor: RedactingFilter, out: TextIO, err: TextIO) -> Comm
         stdin=sys.stdin.buffer,
         run_hub=run_hub,
         device_types=lambda: PluginManager.from_environment().device_types(),
+        load_config=load_config_for_command,
     )
+
+
+def load_config_for_command(path: Path) -> Config:
+    """Load a shop file for a plugin's command, as ``ecrin status`` does: with the
+    device types and sections of the plugins that file leaves enabled.
+
+    Raises:
+        ConfigError: every problem of the file.
+    """
+    manager = _plugin_manager(path)
+    return load_config(path, manager.device_types(), manager.config_sections())
 
 
 def plugin_commands() -> dict[str, Command]:

@@ -4,8 +4,9 @@ As in datasette and llm, the core command line imports no plugin: a plugin decla
 ``Command`` (a name, a help line, how to add its arguments to an argparse parser, and
 what to run), and the core adds it beside its own commands. The command gets a
 ``CommandContext``: its streams, and the few things of the hub a command may need
-(running the hub on a configuration, for ``ecrin demo``), so that it reaches nothing
-else of the core.
+(running the hub on a configuration, for ``ecrin demo``; loading a shop file with
+every plugin's sections, for ``ecrin coverage``), so that it reaches nothing else of
+the core.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, TextIO
 
+from hub.config import Config
 from hub.devices import DeviceType
 
 __all__ = ["Command", "CommandContext", "HubRunner"]
@@ -44,6 +46,10 @@ class HubRunner(Protocol):
         ...
 
 
+def _no_loader(path: Path) -> Config:
+    raise RuntimeError(f"{path}: this command context cannot load configurations")
+
+
 @dataclass(frozen=True, slots=True)
 class CommandContext:
     """What a plugin's command is given when it runs.
@@ -55,6 +61,9 @@ class CommandContext:
         run_hub: runs the hub on a configuration (awaited inside ``asyncio.run``).
         device_types: the catalogue of device types every loaded plugin declared (a
             command finds another plugin's simulator there, never by importing it).
+        load_config: loads and validates a shop file as ``ecrin run`` does (every
+            loaded plugin's device types and sections, the file's own ``plugins:``
+            list); raises ``ConfigError`` with every problem.
     """
 
     out: TextIO
@@ -62,6 +71,7 @@ class CommandContext:
     stdin: BinaryIO
     run_hub: HubRunner
     device_types: Callable[[], Mapping[str, DeviceType]] = dict
+    load_config: Callable[[Path], Config] = _no_loader
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,8 @@ The layers:
 * **transports** (``hub.transports``) import no decoder (``hub.decoding``, protocol
   modules); **devices** only publish events: a device or transport module imports no
   bus, journal or recorder.
-* **features** (``hub.escalation``, ``hub.http``, ``hub.homeassistant``) import the
+* **features** (``hub.escalation``, ``hub.http``, ``hub.homeassistant``,
+  ``hub.coverage``) import the
   core, and each other only in the declared direction (``hub.http`` serves the
   escalation service, so it may import its contracts, ``hub.escalation.model``;
   escalation never imports http). No feature imports ``plugins``, nor reaches up to
@@ -36,7 +37,7 @@ from typing import Final
 ROOT: Final = Path(__file__).resolve().parents[1]
 PACKAGES: Final = ("hub", "plugins")
 
-FEATURES: Final = ("hub.escalation", "hub.http", "hub.homeassistant")
+FEATURES: Final = ("hub.escalation", "hub.http", "hub.homeassistant", "hub.coverage")
 COMPOSITION_ROOT: Final = ("hub.app", "hub.cli", "hub.__main__")
 #: What ``hub.http`` may import of the escalation feature: its contracts.
 HTTP_MAY_IMPORT: Final = ("hub.escalation.model",)
@@ -49,6 +50,7 @@ RECORDING: Final = ("hub.bus", "hub.journal", "hub.recorder")
 FEATURE_PLUGINS: Final = {
     "plugins.escalation": "hub.escalation",
     "plugins.homeassistant": "hub.homeassistant",
+    "plugins.coverage": "hub.coverage",
 }
 
 
