@@ -30,7 +30,13 @@ from typing import Any, Final
 
 from hub.bus import EventBus
 from hub.config import Config, MqttConfig
-from hub.coverage import CoverageError, CoverageLayout, LiveCoverageLog, coverage_of
+from hub.coverage import (
+    CoverageError,
+    CoverageLayout,
+    CoverageLog,
+    LiveCoverageLog,
+    coverage_of,
+)
 from hub.devices import Device, DeviceContext, DeviceType, ZoneMap
 from hub.escalation.clock import Clock
 from hub.escalation.config import contacts_of, escalation_of
@@ -264,6 +270,11 @@ class Hub:
                         HttpSettings.from_config(http),
                         readiness=self.readiness,
                         state=self.state,
+                        coverage=(
+                            CoverageLog(self.coverage.layout.path)
+                            if self.coverage is not None
+                            else None
+                        ),
                     ),
                     http.host,
                     port,

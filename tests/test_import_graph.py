@@ -14,11 +14,11 @@ The layers:
   modules); **devices** only publish events: a device or transport module imports no
   bus, journal or recorder.
 * **features** (``hub.escalation``, ``hub.http``, ``hub.homeassistant``,
-  ``hub.coverage``) import the
-  core, and each other only in the declared direction (``hub.http`` serves the
-  escalation service, so it may import its contracts, ``hub.escalation.model``;
-  escalation never imports http). No feature imports ``plugins``, nor reaches up to
-  the plugin manager (``hub.plugins``).
+  ``hub.coverage``) import the core, and each other only in the declared direction
+  (``hub.http`` serves the escalation service and the coverage log, so it may import
+  their contracts, ``hub.escalation.model`` and ``hub.coverage.model``; escalation
+  never imports http). No feature imports ``plugins``, nor reaches up to the plugin
+  manager (``hub.plugins``).
 * the **composition root** (``hub.app``, ``hub.cli``, ``hub.__main__``) imports core
   and features, never ``plugins``. Nothing imports the composition root.
 * **plugins** import the public SDK (``hub.sdk``, ``PLUGIN_SURFACE``), their own
@@ -39,8 +39,8 @@ PACKAGES: Final = ("hub", "plugins")
 
 FEATURES: Final = ("hub.escalation", "hub.http", "hub.homeassistant", "hub.coverage")
 COMPOSITION_ROOT: Final = ("hub.app", "hub.cli", "hub.__main__")
-#: What ``hub.http`` may import of the escalation feature: its contracts.
-HTTP_MAY_IMPORT: Final = ("hub.escalation.model",)
+#: What ``hub.http`` may import of the features it serves: their contracts.
+HTTP_MAY_IMPORT: Final = ("hub.escalation.model", "hub.coverage.model")
 DECODERS: Final = ("hub.decoding",)
 #: Modules that read or write devices: they only publish events (through ``emit``).
 DEVICE_MODULES: Final = ("hub.devices", "hub.transports", "plugins")
@@ -171,11 +171,11 @@ def violation(edge: Import) -> str | None:
         return "escalation never imports http (http serves escalation, not the reverse)"
     if (
         _within(source, ("hub.http",))
-        and _within(target, ("hub.escalation",))
+        and _within(target, ("hub.escalation", "hub.coverage"))
         and not _within(target, HTTP_MAY_IMPORT)
-        and target != "hub.escalation"
+        and target not in ("hub.escalation", "hub.coverage")
     ):
-        return f"http imports only the escalation contracts ({', '.join(HTTP_MAY_IMPORT)})"
+        return f"http imports only the features' contracts ({', '.join(HTTP_MAY_IMPORT)})"
     return None
 
 
@@ -230,6 +230,10 @@ def test_the_rules_catch_each_kind_of_back_edge() -> None:
     assert violation(edge("hub.escalation.engine", "hub.plugins")) is not None
     # And what is allowed stays allowed.
     assert violation(edge("hub.http.app", "hub.escalation.model")) is None
+    assert violation(edge("hub.http.coverage_view", "hub.coverage.model")) is None
+    assert violation(edge("hub.http.coverage_view", "hub.coverage.store")) is not None
+    assert violation(edge("hub.events", "hub.coverage")) is not None
+    assert violation(edge("plugins.coverage", "hub.coverage.config")) is None
     assert violation(edge("hub.escalation.engine", "hub.config")) is None
     assert violation(edge("hub.app", "hub.escalation.engine")) is None
     assert violation(edge("plugins.escalation", "hub.escalation.config")) is None

@@ -16,6 +16,7 @@ journal, and every interval of the two must be the same.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -117,8 +118,7 @@ async def run_in_process(path: Path, scripted: Callable[[], list[Event]]) -> lis
             hub.emit(event)
         await recorder.wait_for(Event, count=len(events))
         await hub.coverage.catch_up()
-        seen = everything(coverage_path(hub.journal_path))
-    return seen
+        return everything(coverage_path(hub.journal_path))
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -128,9 +128,7 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-async def test_the_live_log_equals_the_rebuilt_one_across_a_stop_and_a_crash(
-    tmp_path: Path,
-) -> None:
+def test_the_live_log_equals_the_rebuilt_one_across_a_stop_and_a_crash(tmp_path: Path) -> None:
     path = shop(tmp_path)
     journal = tmp_path / "journal.db"
     live = coverage_path(journal)
@@ -147,7 +145,7 @@ async def test_the_live_log_equals_the_rebuilt_one_across_a_stop_and_a_crash(
             whole("cam-a", "online"),
         ]
 
-    seen_while_running = await run_in_process(path, first_run)
+    seen_while_running = asyncio.run(run_in_process(path, first_run))
     assert any(i.kind == "coverage" and i.state == "covered" for i in seen_while_running)
     assert CoverageLog(live).clock_backwards() == 1
 
@@ -184,7 +182,7 @@ async def test_the_live_log_equals_the_rebuilt_one_across_a_stop_and_a_crash(
     def third_run() -> list[Event]:
         return [whole("cam-b", "online"), rec("cam-b", True), whole("cam-b", "unknown")]
 
-    await run_in_process(path, third_run)
+    asyncio.run(run_in_process(path, third_run))
 
     rows = tail(journal, 10_000)
     assert sum(r.type == "HubStopping" for r in rows) == 2

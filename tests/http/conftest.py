@@ -21,6 +21,7 @@ from yarl import URL
 
 from hub.bus import EventBus
 from hub.config.model import CameraConfig, Config, JournalConfig, Site, Zone
+from hub.coverage.model import CoverageReader
 from hub.escalation.clock import Clock
 from hub.escalation.config import EscalationSettings, HighStockSettings, Tier
 from hub.escalation.engine import EscalationEngine, as_service
@@ -296,15 +297,27 @@ def readiness() -> list[Readiness]:
 
 
 @pytest.fixture
+def coverage() -> CoverageReader | None:
+    """The coverage log the app reads: none, unless a test overrides this fixture."""
+    return None
+
+
+@pytest.fixture
 def app(
     shop: Shop,
     settings: HttpSettings,
     clock: FakeClock,
     checker: OpenApiChecker,
     readiness: list[Readiness],
+    coverage: CoverageReader | None,
 ) -> web.Application:
     application = create_app(
-        shop.service, settings, clock=clock, readiness=lambda: readiness[-1], state=shop.state
+        shop.service,
+        settings,
+        clock=clock,
+        readiness=lambda: readiness[-1],
+        state=shop.state,
+        coverage=coverage,
     )
     checker.attach(application)
     return application

@@ -135,6 +135,11 @@ async def test_every_documented_response_is_produced(
         ("GET", f"{E}/{spare.id}", {"who": None}, 401),
         ("GET", f"{E}/{spare.id}", {"who": "owner"}, 403),
         ("GET", f"{E}/esc-none", {}, 404),
+        ("GET", f"{E}/{spare.id}/coverage", {}, 200),
+        ("GET", f"{E}/{spare.id}/coverage?x=1", {}, 400),
+        ("GET", f"{E}/{spare.id}/coverage", {"who": None}, 401),
+        ("GET", f"{E}/{spare.id}/coverage", {"who": "owner"}, 403),
+        ("GET", f"{E}/esc-none/coverage", {}, 404),
         ("POST", f"{E}/{acked.id}/ack", {}, 200),
         ("POST", f"{E}/{resolved.id}/resolve", {}, 200),
         ("POST", f"{E}/{released.id}/release-scene", {}, 200),
@@ -179,6 +184,7 @@ async def test_every_documented_response_is_produced(
         ("GET", "/api/v1/state"),
         ("GET", E),
         ("GET", f"{E}/{spare.id}"),
+        ("GET", f"{E}/{spare.id}/coverage"),
         ("POST", f"{E}/{spare.id}/ack"),
         ("POST", f"{E}/{spare.id}/resolve"),
         ("POST", f"{E}/{spare.id}/release-scene"),
@@ -219,7 +225,7 @@ async def test_the_documented_scopes_are_the_enforced_scopes(
             else:
                 assert status == 403, (method, template, who, status)
             checked += 1
-    assert checked == 8 * len(WHO)
+    assert checked == 9 * len(WHO)
     assert shop.service.get(shop.installer, escalation.id) == escalation
 
 
