@@ -219,7 +219,7 @@ def test_the_live_log_equals_the_rebuilt_one_across_a_stop_and_a_crash(tmp_path:
     assert oct(rebuilt.stat().st_mode & 0o777) == oct(0o600)
 
 
-async def test_the_heartbeat_is_journaled_before_any_camera_event_and_stops_before_the_stop(
+async def test_the_hub_journals_a_heartbeat_as_it_starts_before_its_devices_events(
     tmp_path: Path,
 ) -> None:
     path = shop(tmp_path)
