@@ -244,7 +244,6 @@ class CoverageWriter:
                     journal,
                     self.cursor,
                 )
-                self.cursor = 0
                 entries = iter_payloads(journal, 1)
                 first = next(entries, None)
             if first is None:
