@@ -77,6 +77,7 @@ class LiveCoverageLog:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._stop_observing: Callable[[], None] | None = None
+        self._closing = False
         #: When this run of the hub began (every heartbeat carries it).
         self.started: datetime = utcnow()
         #: Catch-ups done, and the last one's result (for tests and status).
@@ -122,9 +123,13 @@ class LiveCoverageLog:
             self._wake.set()
 
     async def _follow(self) -> None:
-        while True:
+        # asyncio.timeout, not wait_for: on Python 3.11, wait_for swallows a
+        # cancellation that comes as the event is set (HubStopping wakes the log just
+        # as the hub stops it), and the hub would wait for this task for ever.
+        while not self._closing:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll)
+                async with asyncio.timeout(self._poll):
+                    await self._wake.wait()
             if self._wake.is_set():
                 await asyncio.sleep(self._settle)
             self._wake.clear()
@@ -155,6 +160,7 @@ class LiveCoverageLog:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._closing = True
         if self._stop_observing is not None:
             self._stop_observing()
         for task in self._tasks:
