@@ -31,6 +31,13 @@ from typing import Any, Final
 from hub.bus import EventBus
 from hub.config import Config, MqttConfig
 from hub.coverage.report_source import ReportSource
+from hub.coverage import (
+    CoverageError,
+    CoverageLayout,
+    CoverageLog,
+    LiveCoverageLog,
+    coverage_of,
+)
 from hub.devices import Device, DeviceContext, DeviceType, ZoneMap
 from hub.escalation.clock import Clock
 from hub.escalation.config import contacts_of, escalation_of
@@ -113,6 +120,7 @@ class Hub:
         self.journal: Journal | None = None
         self.recorder: Recorder | None = None
         self.escalation: EscalationEngine | None = None
+        self.coverage: LiveCoverageLog | None = None
         self.home_assistant: DiscoveryPublisher | None = None
         self.supervisors: dict[str, DeviceSupervisor] = {}
         self._backoff = backoff
@@ -170,7 +178,11 @@ class Hub:
         # Registered before the recorder so that it runs after it on exit: the recorder's
         # final flush must still find the bus open.
         self._stack.push_async_callback(self.bus.close)
+        await self._start_coverage()
         self.recorder = await self._stack.enter_async_context(Recorder(self.journal, self.bus))
+        if self.coverage is not None:
+            # Before any device: the run's first heartbeat precedes its camera events.
+            self.coverage.start_heartbeat(self.emit)
         if self.journal is not None and self.journal.quarantined is not None:
             # Already journaled (first row of the fresh journal): publish only.
             self.bus.publish(self.journal.quarantined)
@@ -214,6 +226,29 @@ class Hub:
         self.emit(HubStarted(site=self.config.site.name))
         return self
 
+    async def _start_coverage(self) -> None:
+        """Open the coverage log (``hub.coverage``) when it is configured and the
+        journal it follows is there.
+
+        Entered before the recorder, so that it is left after it: the recorder's last
+        flush journals ``HubStopping``, and the log's last catch-up closes the run at
+        its time. A coverage file that cannot be opened is one error line: it is
+        evidence for the authorisation file, not for a hold-up.
+        """
+        settings = coverage_of(self.config)
+        if settings is None or not settings.enabled:
+            return
+        if self.journal is None:
+            log.error("coverage log not kept: it follows the journal, which is unavailable")
+            return
+        layout = CoverageLayout.of(self.config, self.journal.path)
+        try:
+            self.coverage = await self._stack.enter_async_context(
+                LiveCoverageLog(settings, layout, self.bus)
+            )
+        except CoverageError as exc:
+            log.error("coverage log not kept: %s", exc)
+
     async def _outbox_anchors(self) -> list[JournalAnchor]:
         """The journal head the outbox recorded last, which the journal must still hold
         (see ``hub.journal.anchor``); none when the journal path was overridden (the
@@ -240,7 +275,12 @@ class Hub:
                         HttpSettings.from_config(http),
                         readiness=self.readiness,
                         state=self.state,
-                        coverage=ReportSource.of(self.config),
+                        coverage_report=ReportSource.of(self.config),
+                        coverage=(
+                            CoverageLog(self.coverage.layout.path)
+                            if self.coverage is not None
+                            else None
+                        ),
                     ),
                     http.host,
                     port,
@@ -433,6 +473,8 @@ class Hub:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        if self.coverage is not None:
+            self.coverage.stop_heartbeat()  # no heartbeat after HubStopping
         if self.recorder is not None:
             self.emit(HubStopping(site=self.config.site.name, reason=reason))
         await self._stack.aclose()

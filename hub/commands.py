@@ -4,8 +4,9 @@ As in datasette and llm, the core command line imports no plugin: a plugin decla
 ``Command`` (a name, a help line, how to add its arguments to an argparse parser, and
 what to run), and the core adds it beside its own commands. The command gets a
 ``CommandContext``: its streams, and the few things of the hub a command may need
-(running the hub on a configuration, for ``ecrin demo``), so that it reaches nothing
-else of the core.
+(running the hub on a configuration, for ``ecrin demo``; loading a shop file with
+every plugin's sections, for ``ecrin coverage``), so that it reaches nothing else of
+the core.
 """
 
 from __future__ import annotations

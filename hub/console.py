@@ -12,6 +12,7 @@ from hub.events import (
     CameraRecording,
     DeviceFault,
     Event,
+    HubAlive,
     LinkLost,
     LinkRestored,
     PanelState,
@@ -69,7 +70,10 @@ class EventPrinter:
         self.printed = 0
 
     async def handle(self, event: Event) -> None:
-        """Print one event (bus handler)."""
+        """Print one event (bus handler); the heartbeat is the hub's bookkeeping, not
+        something that happened in the shop, and is left out."""
+        if isinstance(event, HubAlive):
+            return
         self._out.write(describe_event(event) + "\n")
         self._out.flush()
         self.printed += 1

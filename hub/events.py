@@ -404,3 +404,21 @@ class RecordingsHandedOver(Event):
     start: datetime
     end: datetime
     reference: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HubAlive(Event):
+    """The hub was alive at ``time``: the heartbeat the coverage log closes on.
+
+    Journaled every ``coverage.heartbeat_seconds`` while the coverage log runs (and
+    once as it starts), so that a hub that stopped without a word (power cut, crash)
+    leaves in the journal the last moment it was known to be alive, and a log rebuilt
+    from the journal closes what was open at the same moment as the live one did.
+
+    Attributes:
+        started: when this run of the hub began: a heartbeat with another ``started``
+            than the one before it belongs to a new run, so the run before it ended
+            without ``HubStopping``.
+    """
+
+    started: datetime

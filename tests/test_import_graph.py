@@ -15,8 +15,9 @@ The layers:
   bus, journal or recorder.
 * **features** (``hub.escalation``, ``hub.http``, ``hub.homeassistant``,
   ``hub.coverage``) import the core, and each other only in the declared direction
-  (``hub.http`` serves the escalation service, so it may import its contracts,
-  ``hub.escalation.model``; escalation never imports http; coverage reads the
+  (``hub.http`` serves the escalation service and the coverage feature, so it may
+  import their contracts, ``hub.escalation.model`` and ``hub.coverage.model``, and what
+  the coverage report route needs; escalation never imports http; coverage reads the
   escalation's records, the preserved scenes, and escalation never imports coverage).
   No feature imports ``plugins``, nor reaches up to the plugin manager (``hub.plugins``).
 * the **composition root** (``hub.app``, ``hub.cli``, ``hub.__main__``) imports core
@@ -39,10 +40,11 @@ PACKAGES: Final = ("hub", "plugins")
 
 FEATURES: Final = ("hub.escalation", "hub.http", "hub.homeassistant", "hub.coverage")
 COMPOSITION_ROOT: Final = ("hub.app", "hub.cli", "hub.__main__")
-#: What ``hub.http`` may import of the features it serves: the escalation's contracts,
+#: What ``hub.http`` may import of the features it serves: the contracts,
 #: and what the coverage report route needs (the report's source, formats and errors).
 HTTP_MAY_IMPORT: Final = (
     "hub.escalation.model",
+    "hub.coverage.model",
     "hub.coverage.formats",
     "hub.coverage.period",
     "hub.coverage.render_json",
@@ -244,6 +246,10 @@ def test_the_rules_catch_each_kind_of_back_edge() -> None:
     assert violation(edge("hub.http.app", "hub.escalation.model")) is None
     assert violation(edge("hub.http.coverage_api", "hub.coverage.report")) is not None
     assert violation(edge("hub.http.coverage_api", "hub.coverage.report_source")) is None
+    assert violation(edge("hub.http.coverage_view", "hub.coverage.model")) is None
+    assert violation(edge("hub.http.coverage_view", "hub.coverage.store")) is not None
+    assert violation(edge("hub.events", "hub.coverage")) is not None
+    assert violation(edge("plugins.coverage", "hub.coverage.config")) is None
     assert violation(edge("hub.escalation.engine", "hub.config")) is None
     assert violation(edge("hub.app", "hub.escalation.engine")) is None
     assert violation(edge("plugins.escalation", "hub.escalation.config")) is None

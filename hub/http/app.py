@@ -19,10 +19,12 @@ from typing import Final
 
 from aiohttp import web
 
+from hub.coverage.model import CoverageReader
 from hub.coverage.report_source import ReportSource
 from hub.escalation.model import EscalationService
 from hub.http.auth import Authenticator, FailureLimiter
 from hub.http.coverage_api import CoverageReportApi
+from hub.http.coverage_view import CoverageView
 from hub.http.errors import make_error_middleware
 from hub.http.health import HttpMetrics, Readiness, add_health_routes
 from hub.http.listener import serve
@@ -54,7 +56,8 @@ def create_app(
     clock: Callable[[], float] = time.monotonic,
     readiness: Callable[[], Readiness] | None = None,
     state: StateView | None = None,
-    coverage: ReportSource | None = None,
+    coverage: CoverageReader | None = None,
+    coverage_report: ReportSource | None = None,
 ) -> web.Application:
     """Build the application for one escalation service.
 
@@ -65,7 +68,9 @@ def create_app(
         readiness: the hub's readiness, for ``/healthz``.
         state: the hub's state registry, for ``GET /api/v1/state`` (None: an empty
             one, for an app without a hub).
-        coverage: the shop's coverage log and journal, for ``GET
+        coverage: the coverage log, for ``GET /api/v1/escalations/{id}/coverage``
+            (None: the hub keeps none, and the route says so).
+        coverage_report: the shop's coverage log and journal, for ``GET
             /api/v1/reports/coverage`` (None: that route answers 503).
     """
     settings = settings or HttpSettings()
@@ -100,8 +105,9 @@ def create_app(
     app[REFERENT_API] = api
 
     api.add_routes(app)
+    CoverageView(service, authenticator, coverage).add_routes(app)
     StateApi(state if state is not None else StateRegistry(), authenticator).add_routes(app)
-    CoverageReportApi(coverage, authenticator).add_routes(app)
+    CoverageReportApi(coverage_report, authenticator).add_routes(app)
     add_page_routes(app)
     add_health_routes(app, metrics, readiness)
     document = openapi_document()

@@ -22,6 +22,7 @@ from typing import Any, Final
 from hub.coverage.formats import FORMATS, MEDIA_TYPES
 from hub.coverage.period import MAX_DAYS
 from hub.coverage.render_json import report_schema
+from hub.coverage.model import AVAILABILITY_STATES, RECORDING_STATES
 from hub.escalation.model import ContactRole, Priority, Status
 from hub.events import CAMERA_STATES
 from hub.http.auth import INSTALLER, REFERENT
@@ -302,6 +303,84 @@ def _schemas() -> dict[str, Any]:
                     "items": {"$ref": f"{_REF}/schemas/Escalation"},
                 }
             },
+        },
+        "ZoneCoverage": {
+            "type": "object",
+            "description": (
+                "Which cameras filmed the escalation's zone when its first signal came, "
+                "from the coverage log (docs/coverage.md): a camera films when it is "
+                "online and recording. `known` is false, with a `reason`, when the log "
+                "cannot tell."
+            ),
+            "required": [
+                "escalation",
+                "zone",
+                "at",
+                "known",
+                "reason",
+                "as_of",
+                "covered",
+                "cause",
+                "cameras",
+            ],
+            "additionalProperties": False,
+            "properties": {
+                "escalation": {"type": "string"},
+                "zone": _STRING_OR_NULL,
+                "at": {**_DATETIME, "description": "When the first signal came."},
+                "known": {"type": "boolean"},
+                "reason": {"type": "string", "description": "Why it is not known; else empty."},
+                "as_of": {
+                    **_DATETIME_OR_NULL,
+                    "description": (
+                        "The moment the states are from: `at`, or the last moment the "
+                        "log knew when it does not reach `at` yet (no camera changed "
+                        "since, as far as the journal shows)."
+                    ),
+                },
+                "covered": {
+                    "type": ["boolean", "null"],
+                    "description": "At least one camera of the zone filmed.",
+                },
+                "cause": {"type": "string", "description": "Why the zone was not covered."},
+                "cameras": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["id", "availability", "recording", "filming"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "id": {"type": "string"},
+                            "availability": {
+                                "type": "string",
+                                "enum": list(AVAILABILITY_STATES),
+                            },
+                            "recording": {"type": "string", "enum": list(RECORDING_STATES)},
+                            "filming": {"type": "boolean"},
+                        },
+                    },
+                },
+            },
+            "examples": [
+                {
+                    "escalation": "esc-20250214-0001",
+                    "zone": "counter",
+                    "at": "2025-02-14T16:31:07+00:00",
+                    "known": True,
+                    "reason": "",
+                    "as_of": "2025-02-14T16:31:07+00:00",
+                    "covered": True,
+                    "cause": "",
+                    "cameras": [
+                        {
+                            "id": "cam-counter",
+                            "availability": "online",
+                            "recording": "on",
+                            "filming": True,
+                        }
+                    ],
+                }
+            ],
         },
         "Me": {
             "type": "object",
@@ -666,6 +745,25 @@ def _paths() -> dict[str, Any]:
                 "parameters": [_ID_PARAM],
                 "responses": {
                     "200": _json_ok("The escalation.", "Escalation"),
+                    **viewer_errors,
+                    "404": _r("NotFound"),
+                },
+            }
+        },
+        "/api/v1/escalations/{id}/coverage": {
+            "get": {
+                "tags": ["escalations"],
+                "summary": "Which cameras filmed the zone when the signal came",
+                "description": (
+                    "From the coverage log: each camera of the escalation's `cameras` "
+                    "with its availability and recording at the first signal, and "
+                    "whether the zone was covered (a camera online and recording). "
+                    "The same visibility as the escalation itself."
+                ),
+                "security": _VIEWER,
+                "parameters": [_ID_PARAM],
+                "responses": {
+                    "200": _json_ok("The zone's coverage at the signal.", "ZoneCoverage"),
                     **viewer_errors,
                     "404": _r("NotFound"),
                 },

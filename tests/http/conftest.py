@@ -355,6 +355,12 @@ async def coverage(tmp_path: Path, coverage_log: CoverageLog) -> ReportSource:
 
 
 @pytest.fixture
+def coverage() -> CoverageReader | None:
+    """The coverage log the app reads: none, unless a test overrides this fixture."""
+    return None
+
+
+@pytest.fixture
 def app(
     shop: Shop,
     settings: HttpSettings,
@@ -362,6 +368,7 @@ def app(
     checker: OpenApiChecker,
     readiness: list[Readiness],
     coverage: ReportSource,
+    coverage: CoverageReader | None,
 ) -> web.Application:
     application = create_app(
         shop.service,
@@ -370,6 +377,7 @@ def app(
         readiness=lambda: readiness[-1],
         state=shop.state,
         coverage=coverage,
+        coverage_report=coverage_report,
     )
     checker.attach(application)
     return application

@@ -81,7 +81,7 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
             async with Journal(report_config.journal.path):
                 pass
             coverage = ReportSource(report_config, CoverageLog().open)
-            app = create_app(as_service(engine), coverage=coverage)
+            app = create_app(as_service(engine), coverage_report=coverage)
             async with serve(app) as url:
                 started.update(url=url, metrics=app[METRICS])
                 ready.set()

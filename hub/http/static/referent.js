@@ -70,6 +70,13 @@
       camera_disabled: "désactivée",
       camera_unknown: "état inconnu",
       camera_notRecording: "en ligne, n'enregistre pas",
+      camera_recordingUnknown: "en ligne, enregistrement inconnu",
+      coverageAtSignal: "Filmée au signal",
+      covered: "oui",
+      notCovered: "non",
+      filming: "filme et enregistre",
+      coverageUnknown: "on ne sait pas : {reason}",
+      asOf: "état connu au {time}",
     },
     en: {
       title: "Escalations — referent",
@@ -127,6 +134,13 @@
       camera_disabled: "disabled",
       camera_unknown: "state unknown",
       camera_notRecording: "online, not recording",
+      camera_recordingUnknown: "online, recording unknown",
+      coverageAtSignal: "Filmed at the signal",
+      covered: "yes",
+      notCovered: "no",
+      filming: "filming and recording",
+      coverageUnknown: "cannot tell: {reason}",
+      asOf: "as known at {time}",
     },
   };
 
@@ -144,6 +158,9 @@
     token: null,
     me: null,
     escalations: new Map(),
+    // The coverage of each escalation's zone at its signal, by "id@revision" (null
+    // while it is asked for, or when it could not be had).
+    coverage: new Map(),
     loaded: false,
     generation: 0,
     controller: null,
@@ -235,6 +252,7 @@
     sessionStorage.removeItem(TOKEN_KEY);
     Object.assign(state, { token: null, me: null, loaded: false, controller: null });
     state.escalations.clear();
+    state.coverage.clear();
     $("escalations").replaceChildren();
     show($("who"), false);
     show($("sign-out"), false);
@@ -294,6 +312,47 @@
       .join(", ");
   }
 
+  // Which cameras filmed the zone when the signal came: from the coverage log (online
+  // and recording), asked for once per revision; nothing is shown until it comes.
+  function coverageText(escalation) {
+    const key = `${escalation.id}@${escalation.revision}`;
+    if (!state.coverage.has(key)) {
+      loadCoverage(escalation.id, key);
+      return null;
+    }
+    const body = state.coverage.get(key);
+    if (!body) return null;
+    if (!body.known) return t("coverageUnknown", { reason: body.reason });
+    const cameras = body.cameras
+      .map((c) => {
+        let word = `camera_${c.availability}`;
+        if (c.filming) word = "filming";
+        else if (c.availability === "online") {
+          word = c.recording === "off" ? "camera_notRecording" : "camera_recordingUnknown";
+        }
+        return `${c.id} (${t(word)})`;
+      })
+      .join(", ");
+    let text = body.covered ? t("covered") : t("notCovered");
+    if (cameras) text += ` — ${cameras}`;
+    if (body.as_of && body.as_of !== body.at) text += ` (${t("asOf", { time: formatTime(body.as_of) })})`;
+    return text;
+  }
+
+  async function loadCoverage(id, key) {
+    state.coverage.set(key, null);
+    let body = null;
+    try {
+      body = await api(`/escalations/${encodeURIComponent(id)}/coverage`);
+    } catch {
+      return; // shown without it; a later revision asks again
+    }
+    state.coverage.set(key, body);
+    const item = [...$("escalations").children].find((li) => li.dataset.id === id);
+    if (item) item.dataset.updated = "";
+    render();
+  }
+
   function formatTime(value) {
     return value ? when.format(new Date(value)) : "—";
   }
@@ -346,6 +405,7 @@
     fact(t("zone"), escalation.zone_name || escalation.zone);
     fact(t("device"), escalation.device);
     fact(t("cameras"), camerasText(escalation));
+    fact(t("coverageAtSignal"), coverageText(escalation));
     fact(t("created"), formatTime(escalation.created_at));
     if (escalation.status === "open" && escalation.deadline) fact(t("deadline"), formatTime(escalation.deadline));
     fact(t("tier"), escalation.tier); // numbered from 0, as in the API, webhooks and logs
