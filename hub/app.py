@@ -30,7 +30,6 @@ from typing import Any, Final
 
 from hub.bus import EventBus
 from hub.config import Config, MqttConfig
-from hub.coverage.report_source import ReportSource
 from hub.coverage import (
     CoverageError,
     CoverageLayout,
@@ -38,6 +37,7 @@ from hub.coverage import (
     LiveCoverageLog,
     coverage_of,
 )
+from hub.coverage.report_source import ReportSource
 from hub.devices import Device, DeviceContext, DeviceType, ZoneMap
 from hub.escalation.clock import Clock
 from hub.escalation.config import contacts_of, escalation_of

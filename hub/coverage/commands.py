@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Final
 
 from hub.commands import Command, CommandContext
-from hub.config import Config, ConfigError
+from hub.config import Config
 from hub.coverage.config import CoverageLayout
 from hub.coverage.store import CoverageError, CoverageLog, rebuild
 

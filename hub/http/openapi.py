@@ -20,9 +20,9 @@ import dataclasses
 from typing import Any, Final
 
 from hub.coverage.formats import FORMATS, MEDIA_TYPES
+from hub.coverage.model import AVAILABILITY_STATES, RECORDING_STATES
 from hub.coverage.period import MAX_DAYS
 from hub.coverage.render_json import report_schema
-from hub.coverage.model import AVAILABILITY_STATES, RECORDING_STATES
 from hub.escalation.model import ContactRole, Priority, Status
 from hub.events import CAMERA_STATES
 from hub.http.auth import INSTALLER, REFERENT

@@ -343,7 +343,7 @@ def coverage_log() -> CoverageLog:
 
 
 @pytest.fixture
-async def coverage(tmp_path: Path, coverage_log: CoverageLog) -> ReportSource:
+async def coverage_report(tmp_path: Path, coverage_log: CoverageLog) -> ReportSource:
     """The shop's report source: its log, and a journal holding one hold-up."""
     config = shop_config(tmp_path / "coverage", [])
     config.journal.path.parent.mkdir()
@@ -367,8 +367,8 @@ def app(
     clock: FakeClock,
     checker: OpenApiChecker,
     readiness: list[Readiness],
-    coverage: ReportSource,
     coverage: CoverageReader | None,
+    coverage_report: ReportSource,
 ) -> web.Application:
     application = create_app(
         shop.service,
