@@ -11,13 +11,17 @@ Each reads on its own, read-only, so ``ecrin register show`` runs beside a runni
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
-from typing import Final
 
 from hub.config import Config
-from hub.coverage.model import CoverageReader
+from hub.coverage.model import CoverageReader, Interval, Kind
 from hub.coverage.register import SEALED_SCENE, Hold
 from hub.coverage.register_store import REGISTER_FILE
+from hub.coverage.report_source import CoverageLogUnavailable
+from hub.coverage.report_source import coverage_path as _coverage_path
+from hub.coverage.report_source import open_reader as report_open_reader
+from hub.coverage.store import COVERAGE_FILE
 from hub.escalation.config import EscalationSettings
 from hub.escalation.outbox import OutboxError, read_scenes
 
@@ -31,9 +35,6 @@ __all__ = [
     "sealed_scenes",
 ]
 
-#: The coverage log's file name, in the journal's directory.
-COVERAGE_FILE: Final = "coverage.sqlite"
-
 
 class SourceError(Exception):
     """What the register is built from cannot be read; one line naming the file."""
@@ -45,7 +46,7 @@ class CoverageLogMissing(SourceError):
 
 def coverage_path(config: Config) -> Path:
     """The coverage log of a configuration: ``coverage.sqlite`` beside the journal."""
-    return config.journal.path.parent / COVERAGE_FILE
+    return _coverage_path(config)
 
 
 def register_path(config: Config) -> Path:
@@ -66,7 +67,33 @@ def open_reader(path: Path) -> CoverageReader:
             f"{path}: no coverage log: the hub writes it while it runs"
             " (or rebuild it from the journal: ecrin coverage rebuild -c FILE)"
         )
-    raise SourceError(f"{path}: this build of Écrin has no reader for the coverage log")
+    return _Checked(report_open_reader(path))
+
+
+class _Checked:
+    """The coverage log, whose failures are ``SourceError``: the register's one error."""
+
+    def __init__(self, reader: CoverageReader) -> None:
+        self._reader = reader
+
+    def span(self) -> tuple[datetime, datetime] | None:
+        try:
+            return self._reader.span()
+        except CoverageLogUnavailable as exc:
+            raise SourceError(str(exc)) from exc
+
+    def intervals(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        kind: Kind | None = None,
+        subject: str | None = None,
+    ) -> list[Interval]:
+        try:
+            return self._reader.intervals(start, end, kind=kind, subject=subject)
+        except CoverageLogUnavailable as exc:
+            raise SourceError(str(exc)) from exc
 
 
 def sealed_scenes(config: Config) -> list[Hold]:

@@ -14,13 +14,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Final
 
 from hub.config import Config
 from hub.coverage.formats import MEDIA_TYPES, Format, render
-from hub.coverage.model import CoverageReader
+from hub.coverage.model import CoverageReader, Interval, Kind
 from hub.coverage.period import parse_period
 from hub.coverage.report import assemble_report
+from hub.coverage.store import COVERAGE_FILE, CoverageError, CoverageLog
+from hub.coverage.store import coverage_path as _beside_journal
 from hub.events import utcnow
 
 __all__ = [
@@ -32,9 +33,6 @@ __all__ = [
     "reading_log",
 ]
 
-#: The coverage log's file name, in the journal's directory.
-COVERAGE_FILE: Final = "coverage.sqlite"
-
 
 class CoverageLogUnavailable(RuntimeError):
     """The coverage log cannot be read; the message names the file and why."""
@@ -42,12 +40,39 @@ class CoverageLogUnavailable(RuntimeError):
 
 def coverage_path(config: Config) -> Path:
     """The shop's coverage log: ``coverage.sqlite`` beside its journal."""
-    return config.journal.path.parent / COVERAGE_FILE
+    return _beside_journal(config.journal.path)
+
+
+class _Log:
+    """The hub's coverage log (``hub.coverage.store.CoverageLog``), read-only, whose
+    failures are ``CoverageLogUnavailable``: the one error a report's callers handle."""
+
+    def __init__(self, path: Path) -> None:
+        self._log = CoverageLog(path)
+
+    def span(self) -> tuple[datetime, datetime] | None:
+        try:
+            return self._log.span()
+        except CoverageError as exc:
+            raise CoverageLogUnavailable(str(exc)) from exc
+
+    def intervals(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        kind: Kind | None = None,
+        subject: str | None = None,
+    ) -> list[Interval]:
+        try:
+            return self._log.intervals(start, end, kind=kind, subject=subject)
+        except CoverageError as exc:
+            raise CoverageLogUnavailable(str(exc)) from exc
 
 
 def _open_log(path: Path) -> CoverageReader:
     """The log at ``path``, opened read-only."""
-    raise CoverageLogUnavailable(f"{path}: this version of the hub cannot read the coverage log")
+    return _Log(path)
 
 
 def open_reader(path: Path) -> CoverageReader:
