@@ -43,4 +43,26 @@ done
 "$ecrin" journal verify --db demo/ecrin-journal.db
 # The coverage report's JSON schema is package data, read at run time (and by the API).
 "$work/venv/bin/python" -c 'from hub.coverage.render_json import report_schema; report_schema()'
-echo "package: the installed wheel checks a configuration, runs the demo (its panel and cameras) and verifies its journal"
+# The coverage report and the register of the demo's run, as a shop would make them
+# for its authorisation file (docs/coverage.md); the HTML is kept as the CI's sample.
+from=$(date -u -d '-15 min' +%Y-%m-%dT%H:%M:%S+00:00)
+to=$(date -u -d '+15 min' +%Y-%m-%dT%H:%M:%S+00:00)
+"$ecrin" report coverage -c demo/demo.yaml --from "$from" --to "$to" --format html -o coverage.html
+"$ecrin" report coverage -c demo/demo.yaml --from "$from" --to "$to" --format json -o coverage.json
+"$ecrin" report coverage -c demo/demo.yaml --from "$from" --to "$to" --format pdf -o coverage.pdf
+[ "$(stat -c %a coverage.html)" = 600 ] || { echo "coverage.html is not 0600" >&2; exit 1; }
+head -c 5 coverage.pdf | grep -q '%PDF-' || { echo "coverage.pdf is not a PDF" >&2; exit 1; }
+grep -q '<svg' coverage.html || { echo "coverage.html has no timeline" >&2; exit 1; }
+! grep -Eq '(src|href)="https?://' coverage.html || { echo "coverage.html fetches from the network" >&2; exit 1; }
+"$work/venv/bin/python" - coverage.json <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+cameras = {c["id"] for c in report["cameras"]["list"]}
+assert {"cam-comptoir", "cam-vitrine"} <= cameras, cameras
+covered = [z for z in report["zones"] if z["covered_seconds"] > 0]
+assert covered, "no zone of the demo was covered"
+PY
+"$ecrin" register show -c demo/demo.yaml >register.txt
+grep -q "cam-comptoir" register.txt || { cat register.txt; exit 1; }
+mkdir -p "$src/samples" && cp coverage.html "$src/samples/coverage-demo.html"
+echo "package: the installed wheel checks a configuration, runs the demo (its panel and cameras), verifies its journal, and makes its coverage report (samples/coverage-demo.html) and register"
