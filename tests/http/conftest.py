@@ -345,7 +345,7 @@ def coverage_log() -> CoverageLog:
 @pytest.fixture
 async def coverage_report(tmp_path: Path, coverage_log: CoverageLog) -> ReportSource:
     """The shop's report source: its log, and a journal holding one hold-up."""
-    config = shop_config(tmp_path / "coverage", [])
+    config = shop_config(tmp_path / "coverage-report", [])
     config.journal.path.parent.mkdir()
     async with Journal(config.journal.path) as journal:
         await journal.append(

@@ -237,7 +237,7 @@ async def test_the_documented_scopes_are_the_enforced_scopes(
             else:
                 assert status == 403, (method, template, who, status)
             checked += 1
-    assert checked == 9 * len(WHO)
+    assert checked == 10 * len(WHO)
     assert shop.service.get(shop.installer, escalation.id) == escalation
 
 
