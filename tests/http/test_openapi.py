@@ -19,6 +19,7 @@ from aiohttp import web
 from openapi_spec_validator import validate
 
 from hub.coverage.formats import FORMATS
+from hub.coverage.register_store import REGISTER_FILE, read_handovers
 from hub.escalation.model import ContactRole, Escalation, Priority, Status
 from hub.events import AlarmKind
 from hub.http import ERROR_CODES, Readiness, openapi_document
@@ -207,6 +208,10 @@ async def test_every_documented_response_is_produced(
     assert await post_with_stalled_body(client, H, who="installer") == 408
     handovers.disk_fails = True  # the journal cannot be written: nothing recorded
     assert (await client.post(H, **handover)).status == 503
+    # Both or neither: the register kept only the hand-over the journal holds.
+    assert [h.id for h in read_handovers(handovers.directory / REGISTER_FILE)] == [1]
+    assert [e.reference for e in handovers.published] == ["PV 2026/123"]
+    assert len(handovers.kept) == 1
     coverage_log.reader = None  # a hub that has recorded no coverage yet
     assert (await client.get(R, who="installer")).status == 503
     readiness.append(Readiness(ready=False, configured=1, running=0))  # a hub still starting
