@@ -37,6 +37,8 @@ from hub.coverage import (
     LiveCoverageLog,
     coverage_of,
 )
+from hub.coverage.handover import HandoverDesk
+from hub.coverage.register_store import REGISTER_FILE, RegisterStore
 from hub.coverage.report_source import ReportSource
 from hub.devices import Device, DeviceContext, DeviceType, ZoneMap
 from hub.escalation.clock import Clock
@@ -45,7 +47,16 @@ from hub.escalation.engine import EscalationEngine
 from hub.escalation.outbox import read_journal_anchor
 from hub.escalation.scene import EvidenceSettings
 from hub.escalation.site import EscalationSite
-from hub.events import AlarmSignal, Event, HubStarted, HubStopping, LinkLost, LinkRestored
+from hub.events import (
+    AlarmSignal,
+    Event,
+    HubStarted,
+    HubStopping,
+    LinkLost,
+    LinkRestored,
+    RecordingsHandedOver,
+    utcnow,
+)
 from hub.homeassistant import DiscoveryPublisher, home_assistant_publisher
 from hub.hookspecs import HubInfo
 from hub.http import HttpSettings, Readiness, create_app, serve
@@ -281,6 +292,7 @@ class Hub:
                             if self.coverage is not None
                             else None
                         ),
+                        handovers=self._handover_desk(),
                     ),
                     http.host,
                     port,
@@ -295,6 +307,34 @@ class Hub:
             )
         else:
             log.info("referent API and page on %s", self.http_url)
+
+    def _handover_desk(self) -> HandoverDesk:
+        """Hand-overs recorded while the hub runs (``POST /api/v1/register/handovers``):
+        the register beside the journal, the hub's own journal (its one writer), the
+        bus, and the cameras' ``keep_recordings`` through this hub's plugin manager,
+        which the HTTP side never sees.
+
+        The event is appended to the journal directly rather than emitted through the
+        recorder, as the engine does with the signals it holds back: the register's row
+        is committed only if that append succeeded, and the recorder, which keeps a
+        failed event for a later retry, cannot say so. It is published once recorded.
+        """
+        journal = self.journal
+
+        async def append(event: RecordingsHandedOver) -> int:
+            assert journal is not None
+            (seq,) = await journal.append([event])
+            return seq
+
+        return HandoverDesk(
+            [c.id for c in self.config.cameras],
+            self.config.site.tzinfo,
+            RegisterStore(self.journal_path.parent / REGISTER_FILE),
+            append if journal is not None else None,
+            self.bus.publish,
+            self.plugins.keep_recordings,
+            self._clock.now if self._clock is not None else utcnow,
+        )
 
     async def _restore_state(self) -> None:
         """Let the state registry observe the bus now, and rebuild what earlier runs

@@ -50,6 +50,7 @@ HTTP_MAY_IMPORT: Final = (
     "hub.coverage.render_json",
     "hub.coverage.render_pdf",
     "hub.coverage.report_source",
+    "hub.coverage.handover",
 )
 #: The features ``hub.http`` serves, whose modules it imports only from HTTP_MAY_IMPORT.
 HTTP_SERVES: Final = ("hub.escalation", "hub.coverage")

@@ -4,21 +4,26 @@
 * ``ecrin register export -c FILE --format csv|pdf -o PATH [--from] [--to]``: the
   register as a CSV or a PDF, written ``0600``.
 * ``ecrin register handover -c FILE --camera ID --from WHEN --to WHEN --to-whom TEXT
-  --reference TEXT``: record a hand-over of recordings to the prosecutor.
+  --reference TEXT [--hub URL --token-file FILE]``: record a hand-over of recordings
+  to the prosecutor.
 
 ``WHEN`` is a date (``2026-03-10``: the whole day in the shop's time zone; ``--to``
 includes its day) or a date and time (``2026-03-10T14:30``: the shop's time unless an
-offset is given). ``show`` and ``export`` default to the whole coverage log.
+offset is given). ``show`` and ``export`` default to the whole coverage log; they say
+"to be destroyed on DATE" until a destruction date has passed, "destroyed on DATE"
+after (the command's clock, ``now``).
 
-A hand-over is written to the register's file and to the journal (a
-``RecordingsHandedOver`` event), both or neither; then the camera plugins are asked to
-keep the window (``keep_recordings``). The journal has one writer: while the hub runs,
-it holds the journal and the command refuses, saying so, without writing anything
-(docs/coverage.md, "The register", says why this is the simplest correct way).
+A hand-over is checked, then written to the register's file and to the journal (a
+``RecordingsHandedOver`` event), both or neither, then the camera plugins are asked to
+keep the window (``keep_recordings``): ``hub.coverage.handover``. The journal has one
+writer. With the hub stopped, the command is that writer. While the hub runs, it holds
+the journal: ``--hub`` and ``--token-file`` send the hand-over to it
+(``POST /api/v1/register/handovers``), and it does the same with its own journal and
+camera devices; without them the command refuses, writes nothing, and says how.
 
 Exit codes as everywhere: 0 done, 1 the configuration is invalid, 2 the command could
 not run (a missing file, a bad argument, an unknown camera, a window in the future,
-the journal held by the running hub).
+the journal held by the running hub, the hub refusing or not answering).
 """
 
 from __future__ import annotations
@@ -32,6 +37,15 @@ from typing import Final, TextIO
 
 from hub.commands import Command, CommandContext
 from hub.config import Config
+from hub.coverage.handover import (
+    FieldNames,
+    HandoverRefused,
+    HandoverUnavailable,
+    RecordedHandover,
+    check_handover,
+    record_handover,
+)
+from hub.coverage.handover_client import HubRefused, HubUnreachable, post_handover, read_token
 from hub.coverage.model import CoverageReader
 from hub.coverage.register import Register, build_register
 from hub.coverage.register_export import (
@@ -58,9 +72,6 @@ __all__ = ["REGISTER_COMMAND", "UsageError", "parse_when", "register_main"]
 EXIT_OK: Final = 0
 EXIT_INVALID: Final = 1
 EXIT_CANNOT_RUN: Final = 2
-#: The longest free text a hand-over keeps (whom to, the reference).
-TEXT_MAX: Final = 200
-
 ReaderFactory = Callable[[Path], CoverageReader]
 
 
@@ -139,8 +150,14 @@ def _register(args: argparse.Namespace, config: Config, reader_factory: ReaderFa
     )
 
 
-def _show(args: argparse.Namespace, config: Config, out: TextIO, factory: ReaderFactory) -> int:
-    out.write(register_text(_register(args, config, factory), config.site))
+def _show(
+    args: argparse.Namespace,
+    config: Config,
+    out: TextIO,
+    factory: ReaderFactory,
+    now: Callable[[], datetime],
+) -> int:
+    out.write(register_text(_register(args, config, factory), config.site, now()))
     return EXIT_OK
 
 
@@ -153,7 +170,7 @@ def _export(
 ) -> int:
     register = _register(args, config, factory)
     if args.format == "csv":
-        data = register_csv(register).encode()
+        data = register_csv(register, now()).encode()
     else:
         data = register_pdf(register_html(register, config.site, now()))
     try:
@@ -164,25 +181,23 @@ def _export(
     return EXIT_OK
 
 
-def _text(value: str, option: str) -> str:
-    text = " ".join(value.split())
-    if not text:
-        raise UsageError(f"{option} cannot be empty")
-    if len(text) > TEXT_MAX:
-        raise UsageError(f"{option} is longer than {TEXT_MAX} characters")
-    return text
+#: The command's names of the values, for its errors.
+CLI_NAMES: Final = FieldNames(
+    start="--from", end="--to", to_whom="--to-whom", reference="--reference"
+)
 
 
 async def _journal_handover(
     journal_path: Path, store: RegisterStore, event: RecordingsHandedOver, to_whom: str
-) -> tuple[int, int]:
+) -> RecordedHandover:
     """Record the hand-over in the register and the journal, both or neither."""
     async with Journal(journal_path, verify_on_open=False) as journal:
-        with store.recording(
-            event.camera, event.start, event.end, to_whom, event.reference, event.time
-        ) as handover:
-            (seq,) = await journal.append([event])
-    return handover.id, seq
+
+        async def append(handed: RecordingsHandedOver) -> int:
+            (seq,) = await journal.append([handed])
+            return seq
+
+        return await record_handover(store, event, to_whom, append)
 
 
 def _handover(
@@ -192,35 +207,58 @@ def _handover(
     now: Callable[[], datetime],
 ) -> int:
     tz = config.site.tzinfo
-    cameras = [c.id for c in config.cameras]
-    if args.camera not in cameras:
-        known = ", ".join(cameras) or "none"
-        raise UsageError(f"camera {args.camera!r} is not in {config.path} (cameras: {known})")
     start = parse_when(args.since, tz, end=False)
     end = parse_when(args.until, tz, end=True)
-    if end <= start:
-        raise UsageError(f"--from ({args.since}) must be before --to ({args.until})")
-    moment = now()
-    if end > moment:
-        raise UsageError(
-            f"--to ({args.until}) is in the future: only recordings already made can be handed over"
+    try:
+        event, to_whom = check_handover(
+            args.camera,
+            start,
+            end,
+            args.to_whom,
+            args.reference,
+            cameras=[c.id for c in config.cameras],
+            now=now(),
+            tz=tz,
+            names=CLI_NAMES,
         )
-    to_whom = _text(args.to_whom, "--to-whom")
-    reference = _text(args.reference, "--reference")
+    except HandoverRefused as exc:
+        raise UsageError(str(exc)) from None
+    shown = f"{start.astimezone(tz):%Y-%m-%d %H:%M} to {end.astimezone(tz):%Y-%m-%d %H:%M}"
+    if args.hub is not None:
+        return _handover_at_hub(args, event, to_whom, ctx, shown)
     journal_path = config.journal.path
     if not journal_path.is_file():
         raise UsageError(f"{journal_path}: no journal: the hub has not run with this file")
-    event = RecordingsHandedOver(
-        time=moment, camera=args.camera, start=start, end=end, reference=reference
-    )
     store = RegisterStore(register_path(config))
-    number, seq = asyncio.run(_journal_handover(journal_path, store, event, to_whom))
+    recorded = asyncio.run(_journal_handover(journal_path, store, event, to_whom))
     if ctx.keep_recordings is not None:
-        ctx.keep_recordings(args.camera, start, end, f"hand-over {reference}")
-    shown = f"{start.astimezone(tz):%Y-%m-%d %H:%M} to {end.astimezone(tz):%Y-%m-%d %H:%M}"
+        ctx.keep_recordings(event.camera, event.start, event.end, f"hand-over {event.reference}")
     ctx.out.write(
-        f"hand-over #{number} recorded: {args.camera} {shown}, {reference}, to {to_whom};"
-        f" journaled (row {seq}); the camera plugins were asked to keep these recordings\n"
+        f"hand-over #{recorded.handover.id} recorded: {event.camera} {shown},"
+        f" {event.reference}, to {to_whom}; journaled (row {recorded.journal_row});"
+        " the camera plugins were asked to keep these recordings\n"
+    )
+    return EXIT_OK
+
+
+def _handover_at_hub(
+    args: argparse.Namespace,
+    event: RecordingsHandedOver,
+    to_whom: str,
+    ctx: CommandContext,
+    shown: str,
+) -> int:
+    """Send the hand-over to the running hub, which records and keeps it."""
+    if args.token_file is None:
+        raise UsageError("--hub needs --token-file FILE: an installer's token, in a file")
+    try:
+        answer = post_handover(args.hub, read_token(args.token_file), event, to_whom)
+    except (HubUnreachable, HubRefused) as exc:
+        raise UsageError(f"{exc}; nothing was recorded") from None
+    ctx.out.write(
+        f"hand-over #{answer.get('number')} recorded by the hub at {args.hub}: {event.camera}"
+        f" {shown}, {event.reference}, to {to_whom}; journaled (row {answer.get('journal_row')});"
+        " the hub asked its camera plugins to keep these recordings\n"
     )
     return EXIT_OK
 
@@ -238,7 +276,8 @@ def register_main(
         args: the parsed arguments (``build_arguments``).
         ctx: the command's streams and the hub's services.
         reader_factory: opens the coverage log (tests pass an in-memory one).
-        now: the wall clock (a hand-over's time; a window in the future is refused).
+        now: the wall clock (a hand-over's time, and a window in the future is
+            refused; whether a destruction date shown or exported has passed).
     """
     err = ctx.err
     config_path: Path = args.config
@@ -250,18 +289,27 @@ def register_main(
         return EXIT_INVALID
     try:
         if args.register_command == "show":
-            return _show(args, config, ctx.out, reader_factory)
+            return _show(args, config, ctx.out, reader_factory, now)
         if args.register_command == "export":
             return _export(args, config, ctx.out, reader_factory, now)
         return _handover(args, config, ctx, now)
     except JournalLocked as exc:
+        http = config.http
         err.write(
-            f"ecrin register handover: {exc}; nothing was recorded. Stop the hub"
-            " (systemctl stop ecrin), run this command again, then start the hub\n"
+            f"ecrin register handover: {exc}; nothing was recorded. Send it to the"
+            f" running hub instead: add --hub http://{_host(http.host)}:{http.port}"
+            " --token-file FILE (a file holding an installer's token)\n"
         )
+    except HandoverUnavailable as exc:
+        err.write(f"ecrin register handover: {exc}\n")
     except (UsageError, SourceError, RegisterError, JournalError, PdfUnavailable) as exc:
         err.write(f"ecrin register {args.register_command}: {exc}\n")
     return EXIT_CANNOT_RUN
+
+
+def _host(host: str) -> str:
+    """Where this machine reaches the hub's listener on ``host``."""
+    return {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "[::1]"}.get(host, host)
 
 
 def _period_arguments(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -293,13 +341,29 @@ def build_arguments(parser: argparse.ArgumentParser) -> None:
     export.add_argument("-o", "--output", type=Path, required=True)
     _period_arguments(export, required=False)
     handover = sub.add_parser(
-        "handover", help="record a hand-over of recordings to the prosecutor (hub stopped)"
+        "handover",
+        help="record a hand-over of recordings to the prosecutor",
+        description=(
+            "Record a hand-over: with the hub stopped, written here; while it runs,"
+            " sent to it with --hub and --token-file."
+        ),
     )
     handover.add_argument("-c", "--config", type=Path, required=True)
     handover.add_argument("--camera", required=True, help="the configured camera id")
     _period_arguments(handover, required=True)
     handover.add_argument("--to-whom", required=True, help="whom they were handed to")
     handover.add_argument("--reference", required=True, help="the requisition's reference")
+    handover.add_argument(
+        "--hub",
+        metavar="URL",
+        help="the running hub's address (http://127.0.0.1:8765): it records the hand-over",
+    )
+    handover.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="FILE",
+        help="a file holding an installer's API token (with --hub; never on the command line)",
+    )
 
 
 #: ``ecrin register``, contributed by the coverage plugin (``register_commands``).

@@ -45,6 +45,7 @@ CSV_COLUMNS: Final = (
     "kept",
     "handed_over",
     "ongoing",
+    "destroyed",
 )
 
 
@@ -74,8 +75,24 @@ def _destruction(line: RegisterLine, tz: tzinfo) -> str:
     return line.destruction_text(tz)
 
 
-def register_text(register: Register, site: Site) -> str:
-    """The register as a plain table for a terminal (``ecrin register show``)."""
+def _destroyed(line: RegisterLine, now: datetime) -> bool:
+    """Whether the line's recordings are gone by ``now`` (never while kept)."""
+    return line.destruction is not None and line.destruction <= now
+
+
+def _fate(line: RegisterLine, tz: tzinfo, now: datetime) -> str:
+    """What becomes of a line's recordings, as of ``now``: ``kept (...)``, ``to be
+    destroyed on DATE`` until the date, ``destroyed on DATE`` once it has passed. A
+    register read on a given day must not call recordings destroyed that still exist."""
+    if line.destruction is None:
+        return _destruction(line, tz)
+    verb = "destroyed on" if _destroyed(line, now) else "to be destroyed on"
+    return f"{verb} {_destruction(line, tz)}"
+
+
+def register_text(register: Register, site: Site, now: datetime) -> str:
+    """The register as a plain table for a terminal (``ecrin register show``), as of
+    ``now`` (the command's clock: a destruction date still ahead is "to be destroyed")."""
     tz = _tz(register)
     out = [
         f"Register of recordings: {site.name}, {site.address}",
@@ -87,7 +104,7 @@ def register_text(register: Register, site: Site) -> str:
         out.append("No recording in this period.")
     for line in register.lines:
         note = " (recording)" if line.ongoing else ""
-        fate = _destruction(line, tz) if line.kept else f"destroyed {_destruction(line, tz)}"
+        fate = _fate(line, tz, now)
         out.append(
             f"{line.camera:<16} {_minute(line.start, tz)} to {_minute(line.end, tz)}{note}"
             f"  retention {line.retention_days} d  {fate}"
@@ -106,8 +123,9 @@ def register_text(register: Register, site: Site) -> str:
     return "\n".join(out) + "\n"
 
 
-def register_csv(register: Register) -> str:
-    """One row per register line, with the columns of ``CSV_COLUMNS``."""
+def register_csv(register: Register, now: datetime) -> str:
+    """One row per register line, with the columns of ``CSV_COLUMNS``; ``destroyed``
+    says whether the destruction date has passed at ``now`` (the export's time)."""
     tz = _tz(register)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -124,6 +142,7 @@ def register_csv(register: Register) -> str:
                 "; ".join(f"{h.kind} {h.ref}" for h in line.holds if h.keeps),
                 _handed(line.handovers, tz),
                 "yes" if line.ongoing else "no",
+                "yes" if _destroyed(line, now) else "no",
             ]
         )
     return buffer.getvalue()
@@ -141,7 +160,8 @@ th { background: #eee; }
 
 
 def register_html(register: Register, site: Site, generated_at: datetime) -> str:
-    """A self-contained HTML page of the register (no script, no fetch), for the PDF."""
+    """A self-contained HTML page of the register (no script, no fetch), for the PDF;
+    destruction dates are "to be destroyed" or "destroyed" as of ``generated_at``."""
     tz = _tz(register)
     e = html.escape
     rows = []
@@ -153,7 +173,7 @@ def register_html(register: Register, site: Site, generated_at: datetime) -> str
             f"<td>{_minute(line.start, tz)}</td>"
             f"<td>{_minute(line.end, tz)}{' (recording)' if line.ongoing else ''}</td>"
             f"<td>{line.retention_days}</td>"
-            f"<td{kept}>{e(_destruction(line, tz))}</td>"
+            f"<td{kept}>{e(_fate(line, tz, generated_at))}</td>"
             f"<td>{e(_handed(line.handovers, tz))}</td>"
             "</tr>"
         )
@@ -184,7 +204,7 @@ Period {_minute(register.start, tz)} to {_minute(register.end, tz)}, times in
 <table><tr><th>Camera</th><th>Retention (days)</th></tr>{cameras}</table>
 <h2>Recordings</h2>
 <table><tr><th>Camera</th><th>Day</th><th>From</th><th>To</th><th>Retention (days)</th>
-<th>Destroyed</th><th>Handed over</th></tr>
+<th>Destruction</th><th>Handed over</th></tr>
 {"".join(rows)}
 </table>
 <h2>Hand-overs</h2>

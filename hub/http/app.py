@@ -19,6 +19,7 @@ from typing import Final
 
 from aiohttp import web
 
+from hub.coverage.handover import HandoverService
 from hub.coverage.model import CoverageReader
 from hub.coverage.report_source import ReportSource
 from hub.escalation.model import EscalationService
@@ -31,6 +32,7 @@ from hub.http.listener import serve
 from hub.http.openapi import OPENAPI_PATH, openapi_document
 from hub.http.page import add_page_routes
 from hub.http.referent_api import ReferentApi
+from hub.http.register_api import RegisterApi
 from hub.http.settings import HTTP_SETTINGS, HttpSettings
 from hub.http.state_api import StateApi, StateView
 from hub.state import StateRegistry
@@ -58,6 +60,7 @@ def create_app(
     state: StateView | None = None,
     coverage: CoverageReader | None = None,
     coverage_report: ReportSource | None = None,
+    handovers: HandoverService | None = None,
 ) -> web.Application:
     """Build the application for one escalation service.
 
@@ -72,6 +75,9 @@ def create_app(
             (None: the hub keeps none, and the route says so).
         coverage_report: the shop's coverage log and journal, for ``GET
             /api/v1/reports/coverage`` (None: that route answers 503).
+        handovers: records hand-overs of recordings with the hub's journal and camera
+            plugins, for ``POST /api/v1/register/handovers`` (None: that route answers
+            503).
     """
     settings = settings or HttpSettings()
     metrics = HttpMetrics()
@@ -108,6 +114,7 @@ def create_app(
     CoverageView(service, authenticator, coverage).add_routes(app)
     StateApi(state if state is not None else StateRegistry(), authenticator).add_routes(app)
     CoverageReportApi(coverage_report, authenticator).add_routes(app)
+    RegisterApi(handovers, authenticator, body_timeout=settings.body_timeout).add_routes(app)
     add_page_routes(app)
     add_health_routes(app, metrics, readiness)
     document = openapi_document()

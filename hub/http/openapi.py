@@ -20,6 +20,7 @@ import dataclasses
 from typing import Any, Final
 
 from hub.coverage.formats import FORMATS, MEDIA_TYPES
+from hub.coverage.handover import TEXT_MAX
 from hub.coverage.model import AVAILABILITY_STATES, RECORDING_STATES
 from hub.coverage.period import MAX_DAYS
 from hub.coverage.render_json import report_schema
@@ -28,6 +29,7 @@ from hub.events import CAMERA_STATES
 from hub.http.auth import INSTALLER, REFERENT
 from hub.http.errors import ERROR_CODES
 from hub.http.referent_api import DEFAULT_LIMIT, MAX_LIMIT
+from hub.http.register_api import HANDOVER_FIELDS
 from hub.state import (
     CameraAttributes,
     DeviceAttributes,
@@ -213,8 +215,55 @@ def _coverage_report_schema() -> dict[str, Any]:
     return schema
 
 
+def _handover_schemas() -> dict[str, Any]:
+    """The hand-over's request and answer (``POST /api/v1/register/handovers``)."""
+    text = {"type": "string", "minLength": 1, "maxLength": 1000}
+    instant = {"type": "string", "format": "date-time", "maxLength": 1000}
+    return {
+        "HandoverRequest": {
+            "type": "object",
+            "description": (
+                "A window of one camera's recordings handed over. `from` and `to` are "
+                "ISO 8601 instants with their offset; the window is over (`to` not after "
+                f"the hub's now). `to_whom` and `reference`: one line each (blanks folded), "
+                f"1 to {TEXT_MAX} characters."
+            ),
+            "required": list(HANDOVER_FIELDS),
+            "additionalProperties": False,
+            "properties": {
+                "camera": {**text, "description": "A configured camera id."},
+                "from": {**instant, "description": "The window's start."},
+                "to": {**instant, "description": "The window's end, after `from`."},
+                "to_whom": {**text, "description": "Whom the recordings were given to."},
+                "reference": {**text, "description": "The requisition's reference."},
+            },
+        },
+        "Handover": {
+            "type": "object",
+            "description": "The hand-over as the register recorded it.",
+            "required": [*HANDOVER_FIELDS, "number", "recorded_at", "journal_row"],
+            "additionalProperties": False,
+            "properties": {
+                "number": {"type": "integer", "minimum": 1, "description": "Its number."},
+                "camera": {"type": "string"},
+                "from": {"type": "string", "format": "date-time"},
+                "to": {"type": "string", "format": "date-time"},
+                "to_whom": {"type": "string", "maxLength": TEXT_MAX},
+                "reference": {"type": "string", "maxLength": TEXT_MAX},
+                "recorded_at": {"type": "string", "format": "date-time"},
+                "journal_row": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "The journal's row of its `RecordingsHandedOver` event.",
+                },
+            },
+        },
+    }
+
+
 def _schemas() -> dict[str, Any]:
     return {
+        **_handover_schemas(),
         "CoverageReport": _coverage_report_schema(),
         "State": _state_schema(),
         "StateList": {
@@ -662,6 +711,38 @@ def _paths() -> dict[str, Any]:
                 },
             }
         },
+        "/api/v1/register/handovers": {
+            "post": {
+                "tags": ["register"],
+                "summary": "Record a hand-over of recordings to the prosecutor",
+                "description": (
+                    "What `ecrin register handover` does with the hub stopped, done by the "
+                    "running hub: the register's line and the journal's "
+                    "`RecordingsHandedOver` event, both or neither, then the camera plugins "
+                    "keep the window. Installers only. A 400 names what is wrong (an "
+                    "unknown camera, with the known ones; `from` not before `to`; a window "
+                    "not over; an empty or over-long text), and nothing is recorded; so "
+                    "does a 503 (no journal, a file the hub cannot write)."
+                ),
+                "security": _INSTALLER_ONLY,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": f"{_REF}/schemas/HandoverRequest"}}
+                    },
+                },
+                "responses": {
+                    "201": _json_ok("The hand-over recorded.", "Handover"),
+                    **viewer_errors,
+                    "408": _r("RequestTimeout"),
+                    "413": _r("TooLarge"),
+                    "415": _r("UnsupportedMediaType"),
+                    "503": _error_response(
+                        503, "The hub runs without its journal, or cannot write the register."
+                    ),
+                },
+            }
+        },
         "/api/v1/me": {
             "get": {
                 "tags": ["referent"],
@@ -897,6 +978,10 @@ def _document() -> dict[str, Any]:
             {"name": "escalations", "description": "Escalations and their actions."},
             {"name": "state", "description": "The shop's state (installers)."},
             {"name": "reports", "description": "Reports for the shop's files (installers)."},
+            {
+                "name": "register",
+                "description": "The register of recordings: hand-overs (installers).",
+            },
             {"name": "page", "description": "The referent page."},
             {"name": "meta", "description": "This document, health and metrics."},
         ],

@@ -188,7 +188,7 @@ def test_a_handover_while_the_hub_runs_is_refused_and_records_nothing(shop_dir: 
     code = register_main(parse(*handover_args(shop_dir)), context(out, err, kept), now=lambda: NOW)
     assert code == 2
     assert "another process appends to it (a running hub)" in err.getvalue()
-    assert "Stop the hub" in err.getvalue()
+    assert "add --hub http://127.0.0.1:8765 --token-file FILE" in err.getvalue()
     assert read_handovers(shop_dir / "register.sqlite") == []
     assert [e.type for e in read_entries(shop_dir / "ecrin-journal.db")] == ["HubStarted"]
     assert kept.calls == []
@@ -197,7 +197,10 @@ def test_a_handover_while_the_hub_runs_is_refused_and_records_nothing(shop_dir: 
 @pytest.mark.parametrize(
     ("over", "reason"),
     [
-        ({"--camera": "cam-nowhere"}, "camera 'cam-nowhere' is not in"),
+        (
+            {"--camera": "cam-nowhere"},
+            "camera 'cam-nowhere' is not configured (cameras: cam-vitrine, cam-comptoir)",
+        ),
         ({"--from": "2026-03-10T11:00"}, "must be before --to"),
         ({"--to": "2026-03-20T13:30"}, "is in the future"),
         ({"--to": "2026-03-20"}, "is in the future"),  # a date: its whole day
@@ -284,6 +287,7 @@ def test_show_lists_recordings_destruction_dates_scenes_and_handovers(shop_dir: 
         parse("show", "-c", str(shop_dir / "shop.yaml")),
         context(out, err),
         reader_factory=lambda _path: READER,
+        now=lambda: utc(2026, 3, 25, 9, 30),  # between two destruction dates
     )
     assert code == 0, err.getvalue()
     text = out.getvalue()
@@ -291,20 +295,20 @@ def test_show_lists_recordings_destruction_dates_scenes_and_handovers(shop_dir: 
     lines = [line for line in text.splitlines() if line.startswith("cam-")]
     assert lines == [
         "cam-comptoir     2026-03-10 09:00 to 2026-03-10 10:00  retention 15 d"
-        "  destroyed 2026-03-25 10:00",
+        "  destroyed on 2026-03-25 10:00",
         "cam-comptoir     2026-03-10 10:00 to 2026-03-10 10:40  retention 15 d"
         "  kept (handed over PV 2026/123)",
         "cam-comptoir     2026-03-10 10:40 to 2026-03-10 10:50  retention 15 d"
-        "  destroyed 2026-03-25 10:50",
+        "  to be destroyed on 2026-03-25 10:50",
         "cam-comptoir     2026-03-10 10:50 to 2026-03-10 11:30  retention 15 d"
         "  kept (sealed scene esc-20260310-100000-abc123)",
         "cam-comptoir     2026-03-10 11:30 to 2026-03-10 13:00  retention 15 d"
-        "  destroyed 2026-03-25 13:00",
+        "  to be destroyed on 2026-03-25 13:00",
         # 30 days of 24 hours after its end: summer time began meanwhile.
         "cam-vitrine      2026-03-10 23:00 to 2026-03-11 00:00  retention 30 d"
-        "  destroyed 2026-04-10 01:00",
+        "  to be destroyed on 2026-04-10 01:00",
         "cam-vitrine      2026-03-11 00:00 to 2026-03-11 02:00  retention 30 d"
-        "  destroyed 2026-04-10 03:00",
+        "  to be destroyed on 2026-04-10 03:00",
     ]
     assert "handed over: #1 PV 2026/123 to Parquet de Tours on 2026-03-20 13:00" in text
     assert "#1 cam-comptoir 2026-03-10 10:00 to 2026-03-10 10:40: PV 2026/123, to Parquet" in text
@@ -334,6 +338,7 @@ def test_export_csv_is_one_row_per_line_written_0600(shop_dir: Path) -> None:
         ),
         context(out, err),
         reader_factory=lambda _path: READER,
+        now=lambda: utc(2026, 4, 1),  # after the counter's destruction, before the window's
     )  # fmt: skip
     assert code == 0, err.getvalue()
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
@@ -342,9 +347,9 @@ def test_export_csv_is_one_row_per_line_written_0600(shop_dir: Path) -> None:
     # The 10th of March, Paris time: the vitrine's stretch stops at midnight.
     assert rows[1:] == [
         "cam-comptoir,2026-03-10,2026-03-10T09:00:00+01:00,2026-03-10T13:00:00+01:00,15,"
-        "2026-03-25T13:00:00+01:00,,,no",
+        "2026-03-25T13:00:00+01:00,,,no,yes",
         "cam-vitrine,2026-03-10,2026-03-10T23:00:00+01:00,2026-03-11T00:00:00+01:00,30,"
-        "2026-04-10T01:00:00+02:00,,,no",
+        "2026-04-10T01:00:00+02:00,,,no,no",
     ]
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -22,19 +23,21 @@ from yarl import URL
 
 from hub.bus import EventBus
 from hub.config.model import CameraConfig, Config, JournalConfig, Site, Zone
+from hub.coverage.handover import HandoverDesk
 from hub.coverage.memory import IntervalList
 from hub.coverage.model import CoverageReader, Interval
+from hub.coverage.register_store import REGISTER_FILE, RegisterStore
 from hub.coverage.report_source import CoverageLogUnavailable, ReportSource
 from hub.escalation.clock import Clock
 from hub.escalation.config import EscalationSettings, HighStockSettings, Tier
 from hub.escalation.engine import EscalationEngine, as_service
 from hub.escalation.model import Contact, ContactRole, Escalation, EscalationService
 from hub.escalation.webhooks import EVENT_HEADER, SIGNATURE_HEADER, verify_signature
-from hub.events import AlarmKind, AlarmSignal
+from hub.events import AlarmKind, AlarmSignal, Event, RecordingsHandedOver
 from hub.http import HttpSettings, Readiness, create_app, openapi_document, serve
 from hub.http.app import METRICS
 from hub.http.tokens import hash_token, new_token
-from hub.journal import Journal
+from hub.journal import Journal, JournalError
 from hub.state import StateRegistry
 from tests.escalation.conftest import engine_for
 from tests.http.openapi_check import OpenApiChecker
@@ -360,6 +363,57 @@ def coverage() -> CoverageReader | None:
     return None
 
 
+# -- hand-overs: the register and a journal of their own ---------------------------------
+#: The hub's "now" for hand-overs: a window must end before it.
+HANDOVER_NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
+
+
+@dataclass
+class Handovers:
+    """The hand-over service the app is given: a real register and journal in a
+    directory of their own, what the camera plugins were asked to keep, what was
+    published, and a switch that makes the journal's disk fail."""
+
+    desk: HandoverDesk
+    directory: Path
+    kept: list[tuple[str, datetime, datetime, str]] = field(default_factory=list)
+    published: list[Event] = field(default_factory=list)
+    disk_fails: bool = False
+
+
+@pytest.fixture
+async def handovers(tmp_path: Path) -> AsyncIterator[Handovers]:
+    directory = tmp_path / "handovers"
+    directory.mkdir()
+    async with Journal(directory / "journal.db") as journal:
+
+        async def append(event: RecordingsHandedOver) -> int:
+            if holder.disk_fails:  # a full disk cannot be made on demand
+                raise JournalError(journal.path, "disk full")
+            (seq,) = await journal.append([event])
+            return seq
+
+        def publish(event: Event) -> None:
+            holder.published.append(event)
+
+        def keep(camera: str, start: datetime, end: datetime, incident: str) -> None:
+            holder.kept.append((camera, start, end, incident))
+
+        holder = Handovers(
+            HandoverDesk(
+                ["cam-counter"],
+                ZoneInfo("Europe/Paris"),
+                RegisterStore(directory / REGISTER_FILE),
+                append,
+                publish,
+                keep,
+                lambda: HANDOVER_NOW,
+            ),
+            directory,
+        )
+        yield holder
+
+
 @pytest.fixture
 def app(
     shop: Shop,
@@ -369,6 +423,7 @@ def app(
     readiness: list[Readiness],
     coverage: CoverageReader | None,
     coverage_report: ReportSource,
+    handovers: Handovers,
 ) -> web.Application:
     application = create_app(
         shop.service,
@@ -378,6 +433,7 @@ def app(
         state=shop.state,
         coverage=coverage,
         coverage_report=coverage_report,
+        handovers=handovers.desk,
     )
     checker.attach(application)
     return application

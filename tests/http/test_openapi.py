@@ -19,12 +19,29 @@ from aiohttp import web
 from openapi_spec_validator import validate
 
 from hub.coverage.formats import FORMATS
+from hub.coverage.register_store import REGISTER_FILE, read_handovers
 from hub.escalation.model import ContactRole, Escalation, Priority, Status
 from hub.events import AlarmKind
 from hub.http import ERROR_CODES, Readiness, openapi_document
-from tests.http.conftest import WHO, Client, CoverageLog, FakeClock, Shop, post_with_stalled_body
+from tests.http.conftest import (
+    WHO,
+    Client,
+    CoverageLog,
+    FakeClock,
+    Handovers,
+    Shop,
+    post_with_stalled_body,
+)
 from tests.http.openapi_check import OpenApiChecker
 
+#: A hand-over the fixture's hub accepts (its "now" is 2026-03-20 12:00 UTC).
+HANDOVER = {
+    "camera": "cam-counter",
+    "from": "2026-03-10T10:00:00+01:00",
+    "to": "2026-03-10T10:40:00+01:00",
+    "to_whom": "Parquet de Tours",
+    "reference": "PV 2026/123",
+}
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "referent-api.md"
 
 
@@ -111,6 +128,7 @@ async def test_every_documented_response_is_produced(
     clock: FakeClock,
     readiness: list[Readiness],
     coverage_log: CoverageLog,
+    handovers: Handovers,
 ) -> None:
     acked, resolved, released, spare = [await shop.holdup() for _ in range(4)]
     panic = await shop.alarm(AlarmKind.PANIC)  # preserves no scene
@@ -157,6 +175,21 @@ async def test_every_documented_response_is_produced(
         ("GET", R, {"who": None}, 401),
         ("GET", R, {"who": "referent"}, 403),
     ]
+    H = "/api/v1/register/handovers"
+    handover = {"json": HANDOVER, "who": "installer"}
+    calls += [
+        ("POST", H, handover, 201),
+        ("POST", H, {**handover, "json": {**HANDOVER, "camera": "cam-nowhere"}}, 400),
+        ("POST", H, {**handover, "who": None}, 401),
+        ("POST", H, {**handover, "who": "referent"}, 403),
+        ("POST", H, {"data": big, "headers": JSON, "who": "installer"}, 413),
+        (
+            "POST",
+            H,
+            {"data": b"{}", "headers": {"Content-Type": "text/plain"}, "who": "installer"},
+            415,
+        ),
+    ]
     for action in ("ack", "resolve", "release-scene"):
         path = f"{E}/{spare.id}/{action}"
         calls += [
@@ -172,6 +205,13 @@ async def test_every_documented_response_is_produced(
         assert reply.status == status, (method, path)
     for action in ("ack", "resolve", "release-scene"):
         assert await post_with_stalled_body(client, f"{E}/{spare.id}/{action}") == 408
+    assert await post_with_stalled_body(client, H, who="installer") == 408
+    handovers.disk_fails = True  # the journal cannot be written: nothing recorded
+    assert (await client.post(H, **handover)).status == 503
+    # Both or neither: the register kept only the hand-over the journal holds.
+    assert [h.id for h in read_handovers(handovers.directory / REGISTER_FILE)] == [1]
+    assert [e.reference for e in handovers.published] == ["PV 2026/123"]
+    assert len(handovers.kept) == 1
     coverage_log.reader = None  # a hub that has recorded no coverage yet
     assert (await client.get(R, who="installer")).status == 503
     readiness.append(Readiness(ready=False, configured=1, running=0))  # a hub still starting
@@ -198,6 +238,7 @@ async def test_every_documented_response_is_produced(
         ("POST", f"{E}/{spare.id}/ack"),
         ("POST", f"{E}/{spare.id}/resolve"),
         ("POST", f"{E}/{spare.id}/release-scene"),
+        ("POST", "/api/v1/register/handovers"),
     ):
         assert (await client.call(method, path, who=None, headers=wrong)).status == 429, path
     assert await _stream_status(client, None, headers=wrong) == 429
@@ -228,16 +269,20 @@ async def test_the_documented_scopes_are_the_enforced_scopes(
             path = template.replace("{id}", "esc-none")
             if template == "/api/v1/reports/coverage":
                 path += "?from=2024-03-12&to=2024-03-12"  # what it requires
+            # A camera nobody has: an allowed caller gets past the scope check to a 400.
+            handover = template == "/api/v1/register/handovers"
+            body = {"json": {**HANDOVER, "camera": "cam-none"}} if handover else {}
             if template.endswith("/stream"):
                 status = await _stream_status(client, who)
             else:
-                status = (await client.call(method, path, who=who)).status
+                status = (await client.call(method, path, who=who, **body)).status
             if _allowed(security, scopes):
-                assert status in (200, 404), (method, template, who, status)
+                expected = (400,) if handover else (200, 404)
+                assert status in expected, (method, template, who, status)
             else:
                 assert status == 403, (method, template, who, status)
             checked += 1
-    assert checked == 10 * len(WHO)
+    assert checked == 11 * len(WHO)
     assert shop.service.get(shop.installer, escalation.id) == escalation
 
 

@@ -3,8 +3,9 @@ sees it: a referent's token, an installer's, a token with no scope, and none.
 
 The hub's HTTP side runs on a real loopback socket in a thread of its own (schemathesis
 calls it with a blocking client), in front of a real escalation engine holding open
-hold-ups, so that generated ids sometimes name real escalations, and of a coverage log
-in memory, so that generated periods sometimes make real reports. Every response must be
+hold-ups, so that generated ids sometimes name real escalations, of a coverage log
+in memory, so that generated periods sometimes make real reports, and of a real
+register and journal for hand-overs. Every response must be
 documented (status, content type, body schema), never a 5xx, and never carry a token.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import schemathesis
@@ -23,14 +25,16 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from hub.bus import EventBus
+from hub.coverage.handover import HandoverDesk
+from hub.coverage.register_store import REGISTER_FILE, RegisterStore
 from hub.coverage.report_source import ReportSource
 from hub.escalation.engine import as_service
-from hub.events import AlarmKind, AlarmSignal
+from hub.events import AlarmKind, AlarmSignal, RecordingsHandedOver
 from hub.http import create_app, openapi_document, serve
 from hub.http.app import METRICS
 from hub.journal import Journal
 from tests.escalation.conftest import engine_for
-from tests.http.conftest import CoverageLog, People, make_people, shop_config
+from tests.http.conftest import HANDOVER_NOW, CoverageLog, People, make_people, shop_config
 
 #: The operations fuzzed: every one but the live stream, which never ends by design
 #: (its own tests are in test_stream.py). One path: ``exclude(path=...)`` takes a string
@@ -81,11 +85,28 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
             async with Journal(report_config.journal.path):
                 pass
             coverage = ReportSource(report_config, CoverageLog().open)
-            app = create_app(as_service(engine), coverage_report=coverage)
-            async with serve(app) as url:
-                started.update(url=url, metrics=app[METRICS])
-                ready.set()
-                await stop.wait()
+            # Hand-overs into a real register and journal of their own.
+            (tmp_path / "handovers").mkdir()
+            async with Journal(tmp_path / "handovers" / "journal.db") as journal:
+
+                async def append(event: RecordingsHandedOver) -> int:
+                    (seq,) = await journal.append([event])
+                    return seq
+
+                desk = HandoverDesk(
+                    ["cam-counter"],
+                    ZoneInfo("Europe/Paris"),
+                    RegisterStore(tmp_path / "handovers" / REGISTER_FILE),
+                    append,
+                    bus.publish,
+                    lambda *_args: None,
+                    lambda: HANDOVER_NOW,
+                )
+                app = create_app(as_service(engine), coverage_report=coverage, handovers=desk)
+                async with serve(app) as url:
+                    started.update(url=url, metrics=app[METRICS])
+                    ready.set()
+                    await stop.wait()
             await bus.close()
 
     thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
