@@ -19,7 +19,9 @@ The rules (docs/coverage.md, "What is recorded" and "How gaps are decided"):
   stopped without a word, at the last moment it was known to be alive: the time of
   the last event of the run the tracker applied (heartbeats included). A new run seen
   without a ``HubStopping`` before it (a heartbeat with another ``started``, a second
-  ``HubStarted``) is how a crash shows.
+  ``HubStarted``) is how a crash shows. An event that leaves the hub down (a heartbeat
+  of the stopped run journaled after its stop, a second ``HubStopping``) changes
+  nothing, not even the last time applied: the log's span ends where the run ended.
 * Between two runs every camera is ``unknown`` with cause ``hub down``, and every zone
   a ``gap`` with cause ``hub down``: the time the hub was down is never covered.
 * A zone is ``covered`` while at least one camera filming it is ``online`` and
@@ -161,7 +163,8 @@ class CoverageTracker:
         self.stopped_run: str | None = None
         #: The run has had its ``HubStarted`` (a second one is another run).
         self.saw_started = False
-        #: The last time applied (µs): while up, the last moment known alive.
+        #: The last time applied (µs): the last moment known alive, which is where the
+        #: run ended (``down_since``) while the hub is down.
         self.last: int | None = None
         #: When the log began (µs), None before its first run.
         self.began: int | None = None
@@ -239,6 +242,7 @@ class CoverageTracker:
         out: list[Row] = []
         raw = to_us(event.time)
         previous = self.last
+        was_up = self.up
         if previous is not None and raw < previous:
             self.clock_backwards += 1
             t = previous
@@ -263,7 +267,11 @@ class CoverageTracker:
                 self._availability(event, t, out)
             else:
                 self._recording(event.camera, "on" if event.recording else "off", "", t, out)
-        self.last = t
+        if self.up or was_up:
+            # While the hub is down the log ends where the run ended: an event that
+            # leaves it down (a late heartbeat of the stopped run, a second stop) is
+            # no sign of life and moves nothing.
+            self.last = t
         return out
 
     def _alive(self, run: str, previous: int | None, t: int, out: list[Row]) -> None:

@@ -252,6 +252,57 @@ def test_a_clock_that_jumps_backwards_gives_no_negative_or_overlapping_interval(
     assert all(r[4] > r[3] for r in rows)
 
 
+def test_events_that_leave_the_hub_down_do_not_stretch_the_log_past_the_stop() -> None:
+    tracker, rows = feed(
+        [
+            alive(0),
+            online("cam-a", 1),
+            HubStopping(site="s", time=at(5)),
+            alive(6),  # a heartbeat of the stopped run, journaled late
+            HubStopping(site="s", time=at(8)),  # a second stop
+        ]
+    )
+    assert not tracker.up
+    assert tracker.last == tracker.down_since == us(5)
+    assert tracker.open_rows() == []
+    assert of(rows, "cam-a", "availability") == [("unknown", 0, 1, ""), ("online", 1, 5, "")]
+    assert of(rows, "vitrine", "coverage") == [("gap", 0, 5, "camera offline (cam-b)")]
+    _, more = feed([alive(20, run=RUN2)], tracker)
+    assert of(more, "vitrine", "coverage") == [("gap", 5, 20, CAUSE_HUB_DOWN)]
+
+
+def test_a_run_with_no_length_and_clock_jumps_leaves_an_empty_log() -> None:
+    # a run that begins at 8:57 and ends there (its heartbeat and its stop come with
+    # older times), then a heartbeat of that run journaled after the stop: the log's
+    # span is empty, so no subject has a row, and the late heartbeat does not open
+    # a span that no row would tile
+    tracker, rows = feed(
+        [
+            HubStarted(site="s", time=datetime(2026, 2, 14, 8, 57, tzinfo=UTC)),
+            HubAlive(time=datetime(2026, 2, 14, 8, 54, tzinfo=UTC), started=RUN1),
+            HubStopping(site="s", time=datetime(2026, 2, 14, 8, 51, tzinfo=UTC), reason=""),
+            HubAlive(time=datetime(2026, 2, 14, 8, 58, tzinfo=UTC), started=RUN1),
+        ]
+    )
+    assert rows == []
+    assert tracker.open_rows() == []
+    assert not tracker.up
+    assert tracker.clock_backwards == 2
+    assert tracker.began == tracker.last == tracker.down_since == us(-3)
+    _, more = feed([alive(10, run=RUN2)], tracker)
+    assert sorted(more) == sorted(
+        [
+            ("cam-a", "availability", "unknown", us(-3), us(10), CAUSE_HUB_DOWN),
+            ("cam-a", "recording", "unknown", us(-3), us(10), CAUSE_HUB_DOWN),
+            ("cam-b", "availability", "unknown", us(-3), us(10), CAUSE_HUB_DOWN),
+            ("cam-b", "recording", "unknown", us(-3), us(10), CAUSE_HUB_DOWN),
+            ("comptoir", "coverage", "gap", us(-3), us(10), CAUSE_HUB_DOWN),
+            ("vitrine", "coverage", "gap", us(-3), us(10), CAUSE_HUB_DOWN),
+            ("reserve", "coverage", "gap", us(-3), us(10), CAUSE_HUB_DOWN),
+        ]
+    )
+
+
 def test_the_state_survives_a_round_trip() -> None:
     events = [alive(0), online("cam-a", 1), recording("cam-a", 1), alive(5)]
     whole, whole_rows = feed([*events, online("cam-b", 6), alive(9)])
@@ -299,6 +350,7 @@ def test_every_subject_tiles_the_log_span_without_holes_or_overlaps(events: list
         assert rows == []
         return
     assert tracker.last is not None
+    assert tracker.up or tracker.last == tracker.down_since
     by: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for row in rows:
         assert row[4] > row[3], row
@@ -313,10 +365,9 @@ def test_every_subject_tiles_the_log_span_without_holes_or_overlaps(events: list
         assert mine[0][3] == tracker.began, (subject, kind)
         for a, b in itertools.pairwise(mine):
             assert a[4] == b[3], (subject, kind, a, b)
-        # the span ends at the last moment known alive, or earlier when the hub is
-        # down since (the time after a clean stop is not in the log yet)
-        end = tracker.last if tracker.up else tracker.down_since
-        assert mine[-1][4] == end, (subject, kind)
+        # the span ends at the last moment known alive, which is where the run ended
+        # when the hub is down since (the time after a stop is not in the log yet)
+        assert mine[-1][4] == tracker.last, (subject, kind)
     assert {r[0] for r in rows} <= set(CAMERAS) | set(ZONES)
     assert all(r[1] in _KINDS for r in rows)
     assert from_us(tracker.began) <= from_us(tracker.last)
