@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hub.sdk import DeviceType, hookimpl
+from plugins.bridge.board import BridgeSimulator
 from plugins.bridge.device import BridgeDevice
 from plugins.bridge.settings import BridgeSettings
 
@@ -36,6 +37,7 @@ def device_type() -> DeviceType:
         description="firmware bridge board (MicroPython) wiring hold-up buttons and"
         " supervised loops over USB serial or a UART",
         category="bridge",
+        simulator=BridgeSimulator,
     )
 
 
