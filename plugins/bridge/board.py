@@ -70,8 +70,12 @@ class FirmwareMissing(OSError):
 
 
 def find_micropython() -> str | None:
-    """The ``micropython`` command: beside this Python (the development extra installs
-    it there), else on the PATH; None when there is none."""
+    """The ``micropython`` command: ``ECRIN_MICROPYTHON`` when set (None if it names no
+    file), else beside this Python (the development extra installs it there), else on
+    the PATH; None when there is none."""
+    chosen = os.environ.get("ECRIN_MICROPYTHON")
+    if chosen is not None:
+        return chosen if chosen and Path(chosen).is_file() else None
     beside = Path(sys.executable).parent / "micropython"
     if beside.exists():
         return str(beside)
