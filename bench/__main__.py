@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["bus", "holdup_latency", "mqtt", "state", "coverage_report"]
+BENCHMARKS = ["bus", "holdup_latency", "mqtt", "state", "coverage_report", "bridge"]
 
 
 def main(argv: list[str]) -> None:
