@@ -27,7 +27,6 @@ from hub.sdk import (
     LinkDown,
     LinkHealth,
     LogThrottle,
-    StreamCounters,
     StreamDevice,
     StreamLink,
 )
@@ -96,10 +95,6 @@ class BridgeDevice(StreamDevice[BridgeSettings]):
         return HEARTBEATS_LOST * self.decoder.period_ms / 1000
 
     # -- counters ------------------------------------------------------------------------
-
-    def counters(self) -> StreamCounters:
-        """The stream counters (see ``protocol_counters`` for the bridge's own)."""
-        return super().counters()
 
     def protocol_counters(self) -> dict[str, int]:
         """The codec's and the session's counters, by name (metrics, diagnostics)."""

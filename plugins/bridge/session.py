@@ -194,14 +194,15 @@ class BridgeDecoder:
             before = (frames.bad_crc, frames.bad_cobs, frames.short, frames.oversize)
             status = frames.push(byte)
             if status == codec.NOTHING:
-                continue
-            wire = b"\x00" + bytes(raw) + b"\x00"
-            if status == codec.REJECTED:
-                self._rejected(wire, before)
-                if byte == 0:
+                if byte == 0:  # an empty frame, or the end of a run too long to keep
                     raw.clear()
                 continue
-            raw.clear()
+            wire = b"\x00" + bytes(raw) + b"\x00"
+            if byte == 0:
+                raw.clear()
+            if status == codec.REJECTED:
+                self._rejected(wire, before)
+                continue
             self.stats.frames += 1
             self.good_frames += 1
             frame = codec.Frame(frames.version, frames.type, frames.seq, frames.payload(), status)

@@ -213,13 +213,15 @@ async def test_bad_input_is_skipped_counted_and_answered(
         wire = bytearray(codec.encode_frame(codec.HEARTBEAT, 50, bytes(15)))
         wire[3] ^= 0xFF  # a bad CRC
         await pty_cable.write(bytes(wire))
-        await pty_cable.write(b"\x01" * 300)  # longer than any frame
         await peer.send(0x7F, b"new")  # a type this hub does not know
         await peer.send(codec.HOLDUP, b"\x00")  # a malformed payload
-        await peer.holdup(0)
+        await pty_cable.write(b"\x01" * 300)  # longer than any frame
+        seq = await peer.holdup(0)
         (signal,) = await recorder.wait_for(AlarmSignal, lambda s: s.kind is AlarmKind.HOLDUP)
         errors = await peer.expect(codec.ERROR, count=2)
     assert signal.kind is AlarmKind.HOLDUP
+    # Its evidence is its own bytes on the wire, nothing of the noise before it.
+    assert signal.raw == codec.encode_frame(codec.HOLDUP, seq, peer.change(0, codec.ALARM))
     assert [codec.parse_error(e.payload).code for e in errors] == [
         codec.ERR_UNKNOWN_TYPE,
         codec.ERR_BAD_PAYLOAD,
