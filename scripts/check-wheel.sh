@@ -43,4 +43,6 @@ done
 "$ecrin" journal verify --db demo/ecrin-journal.db
 # The coverage report's JSON schema is package data, read at run time (and by the API).
 "$work/venv/bin/python" -c 'from hub.coverage.render_json import report_schema; report_schema()'
+# The bridge's codec ships in the wheel: the hub's plugin imports the file the board runs.
+"$work/venv/bin/python" -c 'from plugins.bridge import codec; assert codec.crc16(b"123456789") == 0x29B1'
 echo "package: the installed wheel checks a configuration, runs the demo (its panel and cameras) and verifies its journal"
