@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["bus", "coverage", "coverage_report", "holdup_latency", "mqtt", "state"]
+BENCHMARKS = ["bridge", "bus", "coverage", "coverage_report", "holdup_latency", "mqtt", "state"]
 
 
 def main(argv: list[str]) -> None:

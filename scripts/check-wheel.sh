@@ -43,6 +43,8 @@ done
 "$ecrin" journal verify --db demo/ecrin-journal.db
 # The coverage report's JSON schema is package data, read at run time (and by the API).
 "$work/venv/bin/python" -c 'from hub.coverage.render_json import report_schema; report_schema()'
+# The bridge's codec ships in the wheel: the hub's plugin imports the file the board runs.
+"$work/venv/bin/python" -c 'from plugins.bridge import codec; assert codec.crc16(b"123456789") == 0x29B1'
 # The coverage report and the register of the demo's run, as a shop would make them
 # for its authorisation file (docs/coverage.md); the HTML is kept as the CI's sample.
 from=$(date -u -d '-15 min' +%Y-%m-%dT%H:%M:%S+00:00)

@@ -16,8 +16,15 @@ online and record, see motion and a person now and then, and one of them drops o
 comes back on a long period. Everything the terminal shows went through the same
 transports, decoders, journal, bus and escalation engine as a real shop's signals.
 
-Both simulators come from the catalogue of device types (``DeviceType.simulator`` of
-the panel's type, ``DeviceType.broker_simulator`` of each camera type): the sim
+Its firmware bridge is the real bridge firmware (firmware-bridge/), run by the
+``micropython`` command with the host's stand-in for the board, its serial line on a
+second pty: a customer presses its hold-up button now and then too. Without the
+``micropython`` command (or the firmware, which comes with a source checkout), the demo
+says so in one line and leaves the bridge out of the shop file.
+
+The simulators come from the catalogue of device types (``DeviceType.simulator`` of
+the panel's and the bridge's types, ``DeviceType.broker_simulator`` of each camera
+type): the sim
 plugin never imports another plugin. The sim plugin adds the command through the
 ``register_commands`` hook; the hub runs through ``CommandContext.run_hub``, the path
 of ``ecrin run``.
@@ -48,6 +55,8 @@ from hub.sdk import (
 )
 
 __all__ = [
+    "DEMO_BRIDGE_PLACEHOLDER",
+    "DEMO_BRIDGE_TYPE",
     "DEMO_BROKER",
     "DEMO_BROKER_PORT",
     "DEMO_CONFIG",
@@ -55,10 +64,12 @@ __all__ = [
     "DEMO_TOKEN",
     "DemoCameras",
     "copy_private",
+    "demo_bridge",
     "demo_cameras",
     "demo_command",
     "demo_panel",
     "run_demo",
+    "without_bridge",
 ]
 
 #: The demo shop's configuration: package data of this plugin, so that an installed
@@ -102,6 +113,61 @@ async def _script(sim: PanelSimulator, interval: float) -> None:
 
 #: The demo shop's panel type (config/demo.yaml): its plugin provides the simulator.
 DEMO_PANEL_TYPE = "dsc-it100"
+
+#: The demo shop's firmware bridge: its type, the ``port`` the demo replaces with the
+#: bridge's pty, the input its hold-up button is on, and the lines that end its entry.
+DEMO_BRIDGE_TYPE = "bridge"
+DEMO_BRIDGE_PLACEHOLDER = "DEMO-BRIDGE"
+BRIDGE_HOLDUP_INPUT = 0
+_BRIDGE_ENTRY = "  - id: demo-bridge\n"
+_BRIDGE_END = "  # end of the bridge\n"
+
+
+def without_bridge(text: str) -> str:
+    """The shop file less the bridge's entry (and the comment above it)."""
+    start, end = text.find(_BRIDGE_ENTRY), text.find(_BRIDGE_END)
+    if start < 0 or end < start:
+        return text
+    # The entry's own comment lines just above it go with it.
+    lines = text[:start].splitlines(keepends=True)
+    while lines and lines[-1].lstrip().startswith("#") and lines[-1].startswith("  #"):
+        lines.pop()
+    return "".join(lines) + text[end + len(_BRIDGE_END) :]
+
+
+async def _bridge_script(sim: PanelSimulator, interval: float) -> None:
+    """Now and then, someone presses the bridge's hold-up button, then lets it go."""
+    await asyncio.sleep(interval / 2)
+    while True:
+        await sim.zone_alarm(BRIDGE_HOLDUP_INPUT)
+        await asyncio.sleep(min(1.0, interval / 4))
+        await sim.zone_restore(BRIDGE_HOLDUP_INPUT)
+        await asyncio.sleep(interval * 3)
+
+
+@contextlib.asynccontextmanager
+async def demo_bridge(
+    directory: Path, simulator: SimulatorFactory | None, interval: float = 5.0
+) -> AsyncIterator[str]:
+    """Run the firmware bridge until the block ends; yields the path the hub opens.
+
+    Raises:
+        OSError: the bridge cannot run here (no ``micropython`` command, no firmware,
+            no plugin providing it), with the reason in one line.
+    """
+    if simulator is None:
+        raise OSError("no plugin provides the firmware bridge (is the bridge plugin disabled?)")
+    cable = PtyCable(directory / "ttyDEMO1")
+    try:
+        async with simulator(cable) as sim:
+            task = asyncio.create_task(_bridge_script(sim, interval), name="demo bridge")
+            try:
+                yield cable.path
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+    finally:
+        cable.close()
 
 
 @contextlib.asynccontextmanager
@@ -267,12 +333,23 @@ def _demo_in(
         )
     cameras = DemoCameras.read(text)
 
+    bridge_type = catalogue.get(DEMO_BRIDGE_TYPE)
+    bridge = bridge_type.simulator if bridge_type is not None else None
+
     async def demo() -> int:
-        async with (
-            demo_panel(directory, simulator) as port,
-            demo_cameras(cameras, catalogue),
-        ):
-            copy.write_text(text.replace(DEMO_PORT_PLACEHOLDER, port), encoding="utf-8")
+        async with contextlib.AsyncExitStack() as stack:
+            port = await stack.enter_async_context(demo_panel(directory, simulator))
+            shop = text.replace(DEMO_PORT_PLACEHOLDER, port)
+            if DEMO_BRIDGE_PLACEHOLDER in shop:
+                try:
+                    line = await stack.enter_async_context(demo_bridge(directory, bridge))
+                except OSError as exc:
+                    out.write(f"Firmware bridge left out of the demo: {exc}.\n")
+                    shop = without_bridge(shop)
+                else:
+                    shop = shop.replace(DEMO_BRIDGE_PLACEHOLDER, line)
+            await stack.enter_async_context(demo_cameras(cameras, catalogue))
+            copy.write_text(shop, encoding="utf-8")
             return await ctx.run_hub(
                 copy, duration=duration, live=True, page_note=f"demo token: {DEMO_TOKEN}"
             )
