@@ -64,6 +64,7 @@ from hub.coverage.register_source import (
     sealed_scenes,
 )
 from hub.coverage.register_store import RegisterError, RegisterStore, read_handovers
+from hub.coverage.report_source import CoverageLogUnavailable
 from hub.events import RecordingsHandedOver, utcnow
 from hub.journal import Journal, JournalError, JournalLocked
 
@@ -302,7 +303,14 @@ def register_main(
         )
     except HandoverUnavailable as exc:
         err.write(f"ecrin register handover: {exc}\n")
-    except (UsageError, SourceError, RegisterError, JournalError, PdfUnavailable) as exc:
+    except (
+        UsageError,
+        SourceError,
+        CoverageLogUnavailable,
+        RegisterError,
+        JournalError,
+        PdfUnavailable,
+    ) as exc:
         err.write(f"ecrin register {args.register_command}: {exc}\n")
     return EXIT_CANNOT_RUN
 

@@ -11,14 +11,12 @@ Each reads on its own, read-only, so ``ecrin register show`` runs beside a runni
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from hub.config import Config
-from hub.coverage.model import CoverageReader, Interval, Kind
+from hub.coverage.model import CoverageReader
 from hub.coverage.register import SEALED_SCENE, Hold
 from hub.coverage.register_store import REGISTER_FILE
-from hub.coverage.report_source import CoverageLogUnavailable
 from hub.coverage.report_source import coverage_path as _coverage_path
 from hub.coverage.report_source import open_reader as report_open_reader
 from hub.coverage.store import COVERAGE_FILE
@@ -67,33 +65,7 @@ def open_reader(path: Path) -> CoverageReader:
             f"{path}: no coverage log: the hub writes it while it runs"
             " (or rebuild it from the journal: ecrin coverage rebuild -c FILE)"
         )
-    return _Checked(report_open_reader(path))
-
-
-class _Checked:
-    """The coverage log, whose failures are ``SourceError``: the register's one error."""
-
-    def __init__(self, reader: CoverageReader) -> None:
-        self._reader = reader
-
-    def span(self) -> tuple[datetime, datetime] | None:
-        try:
-            return self._reader.span()
-        except CoverageLogUnavailable as exc:
-            raise SourceError(str(exc)) from exc
-
-    def intervals(
-        self,
-        start: datetime,
-        end: datetime,
-        *,
-        kind: Kind | None = None,
-        subject: str | None = None,
-    ) -> list[Interval]:
-        try:
-            return self._reader.intervals(start, end, kind=kind, subject=subject)
-        except CoverageLogUnavailable as exc:
-            raise SourceError(str(exc)) from exc
+    return report_open_reader(path)  # its failures: CoverageLogUnavailable
 
 
 def sealed_scenes(config: Config) -> list[Hold]:
