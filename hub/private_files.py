@@ -16,13 +16,24 @@ reports and that the tightening ends.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import stat
+import tempfile
 from pathlib import Path
 from typing import Final
 
-__all__ = ["PRIVATE_MODE", "SIDE_SUFFIXES", "create_private", "make_private", "tighten"]
+__all__ = [
+    "PRIVATE_MODE",
+    "SIDE_SUFFIXES",
+    "create_private",
+    "lock_private",
+    "make_private",
+    "tighten",
+    "write_private",
+]
 
 log = logging.getLogger("hub.files")
 
@@ -93,3 +104,50 @@ def make_private(path: Path, what: str) -> None:
     tighten(path, what)
     for suffix in SIDE_SUFFIXES:
         tighten(path.with_name(path.name + suffix), what)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``, mode ``0600`` whatever the umask, replacing it whole.
+
+    For what a command hands a user (a coverage report names the shop's cameras, its
+    weak hours and its hold-ups; a register export, whom recordings were given to): it
+    is written beside the target, flushed and renamed, so a write cut short never
+    replaces a good file and no other account reads it meanwhile.
+
+    Raises:
+        OSError: the file could not be written.
+    """
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        os.fchmod(fd, PRIVATE_MODE)
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def lock_private(path: Path) -> int | None:
+    """Take the exclusive lock of ``path`` (a lock file, created ``0600``) for this
+    process: the one-writer rule of the journal and of the coverage log. Returns the
+    descriptor that holds it (close it to let go), or None at once when another
+    process holds it.
+
+    Raises:
+        OSError: the lock file cannot be created or locked.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd

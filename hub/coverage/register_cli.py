@@ -54,7 +54,6 @@ from hub.coverage.register_export import (
     register_html,
     register_pdf,
     register_text,
-    write_private,
 )
 from hub.coverage.register_source import (
     SourceError,
@@ -67,6 +66,7 @@ from hub.coverage.register_store import RegisterError, RegisterStore, read_hando
 from hub.coverage.report_source import CoverageLogUnavailable
 from hub.events import RecordingsHandedOver, utcnow
 from hub.journal import Journal, JournalError, JournalLocked
+from hub.private_files import write_private
 
 __all__ = ["REGISTER_COMMAND", "UsageError", "parse_when", "register_main"]
 

@@ -13,16 +13,13 @@ from __future__ import annotations
 import csv
 import html
 import io
-import os
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
-from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo
 
 from hub.config import Site
 from hub.coverage.register import HandOver, Register, RegisterLine
-from hub.private_files import PRIVATE_MODE
 
 __all__ = [
     "CSV_COLUMNS",
@@ -31,7 +28,6 @@ __all__ = [
     "register_html",
     "register_pdf",
     "register_text",
-    "write_private",
 ]
 
 #: The CSV's columns, one row per register line (docs/coverage.md, "The register").
@@ -214,18 +210,6 @@ Period {_minute(register.start, tz)} to {_minute(register.end, tz)}, times in
 </table>
 </body></html>
 """
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write an export ``0600``: it names the shop and whom recordings were given to.
-    An existing file is truncated and its mode narrowed."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE)
-    try:
-        os.fchmod(fd, PRIVATE_MODE)
-        with os.fdopen(fd, "wb", closefd=False) as out:
-            out.write(data)
-    finally:
-        os.close(fd)
 
 
 def register_pdf(page: str) -> bytes:

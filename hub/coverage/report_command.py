@@ -9,9 +9,6 @@ library).
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 from typing import TextIO
 
@@ -20,33 +17,11 @@ from hub.coverage.period import PeriodError
 from hub.coverage.render_pdf import PdfUnavailable
 from hub.coverage.report_source import CoverageLogUnavailable, ReportSource
 from hub.journal import JournalError
-from hub.private_files import PRIVATE_MODE
+from hub.private_files import write_private
 
-__all__ = ["report_coverage_main", "write_private"]
+__all__ = ["report_coverage_main"]
 
 _NAME = "ecrin report coverage"
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path``, mode ``0600`` whatever the umask, replacing it whole.
-
-    The report names the shop's cameras, its weak hours and its hold-ups: no other
-    account on the machine reads it. It is written beside the target and renamed, so
-    a report cut short never replaces a good one.
-    """
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        os.fchmod(fd, PRIVATE_MODE)
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def report_coverage_main(

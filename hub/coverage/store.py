@@ -24,7 +24,6 @@ open: the rebuild refuses to replace the file while the hub writes it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -49,7 +48,7 @@ from hub.coverage.tracker import (
 from hub.events import event_from_dict, utcnow
 from hub.journal import JournalError
 from hub.journal.reading import iter_payloads
-from hub.private_files import create_private, make_private
+from hub.private_files import create_private, lock_private, make_private
 from hub.sqlite_writer import create_schema, write_transaction
 
 __all__ = [
@@ -130,13 +129,12 @@ def _lock(path: Path) -> int:
     Raises:
         CoverageBusy: another process holds it.
     """
-    lock_path = path.with_name(path.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise CoverageBusy(path, "the running hub writes it: stop the hub first") from None
+        fd = lock_private(path.with_name(path.name + ".lock"))
+    except OSError as exc:
+        raise CoverageError(path, f"cannot take its lock: {exc}") from exc
+    if fd is None:
+        raise CoverageBusy(path, "the running hub writes it: stop the hub first")
     return fd
 
 

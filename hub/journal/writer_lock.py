@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 
 from hub.journal.errors import JournalError
-from hub.private_files import PRIVATE_MODE
+from hub.private_files import lock_private
 
 __all__ = ["JournalLocked", "WriterLock", "lock_path"]
 
@@ -62,20 +62,14 @@ class WriterLock:
         if self._fd is not None:
             return
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_MODE)
+            fd = lock_private(self.path)
         except OSError as exc:
-            raise JournalError(self.journal, f"cannot create its lock file: {exc}") from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+            raise JournalError(self.journal, f"cannot lock {self.path.name}: {exc}") from exc
+        if fd is None:
             raise JournalLocked(
                 self.journal,
                 "another process appends to it (a running hub): it has one writer",
-            ) from None
-        except OSError as exc:
-            os.close(fd)
-            raise JournalError(self.journal, f"cannot lock {self.path.name}: {exc}") from exc
+            )
         self._fd = fd
 
     def release(self) -> None:
