@@ -37,7 +37,15 @@ from hub.supervisor import Backoff
 from hub.testing import EventRecorder
 
 ECRIN = [sys.executable, "-m", "hub.cli"]
-ENV = dict(os.environ, ECRIN_LOAD_PLUGINS="sim,coverage", PYTHONUNBUFFERED="1")
+ENV = dict(
+    os.environ,
+    ECRIN_LOAD_PLUGINS="sim,coverage",
+    PYTHONUNBUFFERED="1",
+    # Under faketime's "@DATE" (the date runs), a child's clock would start again at
+    # DATE, behind this process's: the crash run's events would come as a clock gone
+    # backwards. Its clock goes on from this process's instead (no effect otherwise).
+    FAKETIME_DONT_RESET="1",
+)
 FAR_PAST = datetime(2000, 1, 1, tzinfo=UTC)
 FAR_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
 
