@@ -51,10 +51,20 @@ class HubRefused(Exception):
 def read_token(path: Path) -> str:
     """The installer's token from its file (its first line, blanks trimmed).
 
+    A file other accounts may read is refused, as ssh refuses such a key: the token
+    opens the installer API, and the file is its only copy on the machine.
+
     Raises:
-        HubUnreachable: the file cannot be read or holds no token.
+        HubUnreachable: the file cannot be read, others may read it, or it holds no
+            token.
     """
     try:
+        mode = path.stat().st_mode
+        if mode & 0o077:
+            raise HubUnreachable(
+                f"{path}: other accounts may read this token (mode {mode & 0o777:o}):"
+                f" chmod 600 {path}"
+            )
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise HubUnreachable(f"{path}: cannot read the token: {_why(exc)}") from exc

@@ -26,6 +26,7 @@ difference is a technical fault, journaled, shown on the camera's state, and log
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any, Final
@@ -44,6 +45,8 @@ __all__ = [
     "watch_retention",
 ]
 
+#: The most of Frigate's configuration read (a large NVR's is a few hundred KB).
+MAX_CONFIG: Final = 4 * 1024 * 1024
 #: Seconds between two checks once one succeeded.
 CHECK_PERIOD: Final = 86400.0
 #: What a ``RetentionChecked`` names as its source.
@@ -130,8 +133,11 @@ class FrigateRetention:
         ):
             if response.status != 200:
                 raise RetentionUnknown(f"Frigate answered HTTP {response.status} to /api/config")
+            body = await response.content.read(MAX_CONFIG + 1)
+            if len(body) > MAX_CONFIG:
+                raise RetentionUnknown(f"Frigate's /api/config is over {MAX_CONFIG} bytes")
             try:
-                config = await response.json(content_type=None)
+                config = json.loads(body)
             except ValueError as exc:
                 raise RetentionUnknown(f"Frigate's /api/config is not JSON: {exc}") from exc
         return retention_days(config, self.camera)

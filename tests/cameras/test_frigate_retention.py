@@ -14,6 +14,7 @@ import pytest
 from hub.events import Event, RetentionChecked
 from hub.sdk import MemorySession
 from hub.testing.recorder import EventRecorder
+from plugins.cameras import frigate_retention
 from plugins.cameras.frigate import TYPE, FrigateCamera
 from plugins.cameras.frigate_retention import (
     CHECK_PERIOD,
@@ -208,3 +209,15 @@ async def test_frigate_unreachable_is_retried_sooner(unused_tcp_port: int) -> No
     assert sleeps == [300.0, 300.0]
     assert emitted == []
     await asyncio.sleep(0)
+
+
+async def test_an_answer_past_its_bound_is_not_read_whole(
+    frigate: FakeFrigate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(frigate_retention, "MAX_CONFIG", 2_000)
+    reader = FrigateRetention(frigate.url, "comptoir", LOG, timeout=5.0)
+    frigate.config = frigate_config(FRIGATE_016)
+    assert await reader.read() == 14.0
+    frigate.config = frigate_config(FRIGATE_016) | {"padding": "x" * 5_000}
+    with pytest.raises(RetentionUnknown, match="over 2000 bytes"):
+        await reader.read()

@@ -21,6 +21,7 @@ from hub.app import Hub
 from hub.cli import build_parser
 from hub.commands import CommandContext
 from hub.config import load_config
+from hub.coverage.handover_client import HubUnreachable, read_token
 from hub.coverage.register_cli import REGISTER_COMMAND, register_main
 from hub.coverage.register_store import read_handovers
 from hub.escalation.clock import ManualClock
@@ -123,6 +124,7 @@ async def running(tmp_path: Path) -> AsyncIterator[RunningShop]:
         for who, token in tokens.items():
             files[who] = tmp_path / f"{who}.token"
             files[who].write_text(token + "\n", encoding="utf-8")
+            files[who].chmod(0o600)
         yield RunningShop(tmp_path, hub.http_url, tokens, kept, session, files)
 
 
@@ -292,3 +294,16 @@ async def test_the_command_says_why_the_hub_did_not_record(
     assert running.tokens["referent"] not in out + err
     assert read_handovers(running.directory / "register.sqlite") == []
     assert running.kept.calls == []
+
+
+def test_a_token_file_other_accounts_may_read_is_refused(tmp_path: Path) -> None:
+    token = new_token()
+    path = tmp_path / "installer.token"
+    path.write_text(token + "\n", encoding="utf-8")
+    path.chmod(0o644)
+    with pytest.raises(HubUnreachable) as refused:
+        read_token(path)
+    assert "chmod 600" in str(refused.value)
+    assert token not in str(refused.value)
+    path.chmod(0o600)
+    assert read_token(path) == token
