@@ -276,7 +276,11 @@ def _resume(pid: int) -> tuple[float, float]:
 
 
 async def throughput(
-    cameras: int = CAMERAS, rounds: int = ROUNDS, drains: int = DRAINS, lives: int = LIVES
+    cameras: int = CAMERAS,
+    rounds: int = ROUNDS,
+    drains: int = DRAINS,
+    lives: int = LIVES,
+    qos_levels: tuple[int, ...] = (0, 1),
 ) -> dict[str, Any]:
     """Run the throughput part (see the module): every pass, the state, the memory."""
     token = new_token()
@@ -323,7 +327,7 @@ async def throughput(
             memory_ready = process_memory(hub.pid)
             passes = [
                 await run.load(mode, qos)
-                for qos in (0, 1)
+                for qos in qos_levels
                 for mode in ["drain"] * drains + ["live"] * lives
             ]
             memory_loaded = process_memory(hub.pid)
@@ -439,6 +443,8 @@ def _throughput_rows(data: dict[str, Any]) -> list[tuple[str, str, str]]:
         drains = [p for p in data["passes"] if p["qos"] == qos and p["mode"] == "drain"]
         lives = [p for p in data["passes"] if p["qos"] == qos and p["mode"] == "live"]
         lost = sum(p["lost"] for p in drains + lives)
+        if not drains + lives:
+            continue  # not run at this QoS (--qos)
         if drains:
             bare = [p["bare_rate"] for p in drains]
             hub = [p["hub_rate"] for p in drains]
@@ -572,6 +578,13 @@ def main(argv: list[str] | None = None) -> None:
         help=f"camera messages a second during the hold-ups (default {CAMERA_RATE:g})",
     )
     parser.add_argument(
+        "--qos",
+        type=int,
+        choices=(0, 1),
+        action="append",
+        help="a QoS of the throughput passes; repeat for both (default: 0 and 1)",
+    )
+    parser.add_argument(
         "--no-stages", action="store_true", help="skip the hub's work a message, by stage"
     )
     args = parser.parse_args(argv if argv is not None else [])
@@ -579,7 +592,9 @@ def main(argv: list[str] | None = None) -> None:
     rows: list[tuple[str, str, str]] = []
     if args.drains + args.lives:
         data["throughput"] = asyncio.run(
-            throughput(args.cameras, args.rounds, args.drains, args.lives)
+            throughput(
+                args.cameras, args.rounds, args.drains, args.lives, tuple(args.qos or (0, 1))
+            )
         )
         rows += _throughput_rows(data["throughput"])
     if not args.no_stages:

@@ -141,6 +141,9 @@ class MqttCounters:
         subscriptions_refused: filters the broker refused (its ACL).
         read_pauses: times reading paused because the hub was busy (its journal
             behind); the broker queued meanwhile.
+        read_directly: messages (of ``received``) the session's reader parsed itself,
+            the plain PUBLISH packets; the others went through paho and aiomqtt
+            (``hub.transports.mqtt_reading``).
     """
 
     connects: int = 0
@@ -154,6 +157,7 @@ class MqttCounters:
     publishes_dropped: int = 0
     subscriptions_refused: int = 0
     read_pauses: int = 0
+    read_directly: int = 0
 
 
 @dataclass(slots=True)
@@ -171,6 +175,7 @@ class _Counts:
     publishes_dropped: int = 0
     subscriptions_refused: int = 0
     read_pauses: int = 0
+    read_directly: int = 0
 
 
 class _Repeats(logging.Filter):
@@ -263,7 +268,7 @@ class MqttSession:
         self._client: aiomqtt.Client | None = None  # set while a connection is up
         self._wire: dict[str, int] = {}  # filters subscribed on this connection, QoS
         self._connected = False
-        self._pending: list[aiomqtt.Message] = []  # read during the handshake
+        self._pending: list[Message] = []  # read during the handshake
         self._holding = hold_unmatched
         self._held: list[Message] = []
         self._claimed: set[int] = set()  # positions in ``_held`` a handler was given
@@ -467,7 +472,9 @@ class MqttSession:
         # The client warns past 10 subscriptions or publishes awaiting the broker's
         # answer; a hub starting 100 cameras has hundreds at once, all expected.
         client.pending_calls_threshold = _PENDING_CALLS
-        read_in_chunks(client, [_NODELAY], busy=self._busy, paused=self._paused)
+        read_in_chunks(
+            client, [_NODELAY], busy=self._busy, paused=self._paused, receive=self._on_publish
+        )
         return client
 
     async def _run(self) -> None:
@@ -610,21 +617,31 @@ class MqttSession:
         self._counts.read_pauses += 1
 
     def _on_message(self, item: aiomqtt.Message) -> None:
-        """Every message paho reads (on the loop): handed on at once once connected;
-        during the handshake, kept for the end of it."""
-        if self._connected:
-            self._deliver(item)
-        else:
-            self._pending.append(item)
-
-    def _deliver(self, item: aiomqtt.Message) -> None:
+        """A message paho read and aiomqtt made (on the loop): see ``_receive``."""
         payload = item.payload
-        message = Message(
-            item.topic.value,
-            payload if isinstance(payload, bytes) else bytes(str(payload or ""), "utf-8"),
-            retain=item.retain,
-            qos=item.qos,
+        self._receive(
+            Message(
+                item.topic.value,
+                payload if isinstance(payload, bytes) else bytes(str(payload or ""), "utf-8"),
+                retain=item.retain,
+                qos=item.qos,
+            )
         )
+
+    def _on_publish(self, topic: str, payload: bytes, qos: int, retain: bool) -> None:
+        """A message the session's reader parsed itself (``mqtt_reading``)."""
+        self._counts.read_directly += 1
+        self._receive(Message(topic, payload, retain=retain, qos=qos))
+
+    def _receive(self, message: Message) -> None:
+        """Every message read: handed on at once once connected; during the handshake,
+        kept for the end of it."""
+        if self._connected:
+            self._deliver(message)
+        else:
+            self._pending.append(message)
+
+    def _deliver(self, message: Message) -> None:
         self._counts.received += 1
         handlers = self._handlers_of(message.topic)
         if not handlers:

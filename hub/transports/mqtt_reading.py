@@ -20,6 +20,19 @@ session's reader therefore pauses while the hub says it is busy (the recorder's
 backlog past its bound, see ``_Reader``), and the broker keeps the rest, as it does
 for a hub that is away.
 
+Most of what remains of a camera message's cost is then paho's own Python per packet:
+a ``recv`` call per byte of the header, a state dictionary, an ``MQTTMessage``, a
+filter match for callbacks, aiomqtt's ``Message``, a debug line formatted for nobody.
+So the reader takes the common case itself (``ChunkedSocket.take_publish``): a PUBLISH
+at QoS 0 or 1, whole in the chunk, with a topic in UTF-8 and (MQTT 3.1.1, as the hub
+speaks it) no properties, read between two of paho's packets. It is parsed in place
+and handed to the session as topic, payload, QoS and retain flag; a QoS 1 message is
+then acknowledged through paho's own PUBACK (as paho does, after the handlers ran),
+and paho's receive time is set (its keepalive reads it). Everything else, a packet
+across two chunks, any other packet type, anything unusual or malformed, goes to paho
+exactly as before, and paho decides what it means: a parse that is not sure leaves the
+bytes where they are.
+
 The chunk is bounded so that a turn of the loop stays short: a burst of camera
 messages is handled a chunk at a time (at most ``CHUNK`` bytes, about 13 of Frigate's
 1.2 KB events, well under a millisecond of the hub's work), and the serial line of a
@@ -30,17 +43,40 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
+import time
 from collections.abc import Callable, Iterable
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import aiomqtt
+from paho.mqtt.enums import MQTTProtocolVersion
 
-__all__ = ["CHUNK", "ChunkedSocket", "read_in_chunks"]
+__all__ = ["CHUNK", "ChunkedSocket", "Publish", "PublishReceiver", "read_in_chunks"]
 
 #: Bytes asked of the kernel at a time.
 CHUNK: Final = 16384
 #: Seconds between two looks at a busy hub, while reading is paused.
 PAUSE_CHECK: Final = 0.005
+
+
+#: PUBLISH's packet type, in the high nibble of a packet's first byte.
+_PUBLISH: Final = 3
+#: Whatever a socket raises when it has nothing to give yet (a TLS socket's included).
+_NOTHING_YET: Final = (BlockingIOError, InterruptedError, ssl.SSLWantReadError)
+
+
+class Publish(NamedTuple):
+    """A PUBLISH packet the reader parsed itself (see ``ChunkedSocket.take_publish``)."""
+
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    mid: int
+
+
+#: Takes a message the reader parsed: topic, payload, QoS, retain flag.
+PublishReceiver = Callable[[str, bytes, int, bool], None]
 
 
 class ChunkedSocket:
@@ -51,13 +87,15 @@ class ChunkedSocket:
         chunk: bytes asked of the kernel at a time.
     """
 
-    __slots__ = ("_buffer", "_chunk", "_offset", "sock")
+    __slots__ = ("_buffer", "_chunk", "_failure", "_offset", "sock")
 
     def __init__(self, sock: Any, chunk: int = CHUNK) -> None:
         self.sock = sock
         self._chunk = chunk
         self._buffer = b""
         self._offset = 0
+        # What ``fill`` met (the broker's close, a reset), kept for paho's next recv.
+        self._failure: BaseException | bytes | None = None
 
     def recv(self, bufsize: int) -> bytes:
         """Up to ``bufsize`` bytes: from the chunk held, or else from a new chunk. An
@@ -65,6 +103,12 @@ class ChunkedSocket:
         a TLS record incomplete, the connection reset) reach paho unchanged."""
         offset = self._offset
         if offset >= len(self._buffer):
+            failure = self._failure
+            if failure is not None:
+                self._failure = None
+                if isinstance(failure, bytes):
+                    return failure
+                raise failure
             data: bytes = self.sock.recv(max(bufsize, self._chunk))
             if len(data) <= bufsize:
                 self._buffer, self._offset = b"", 0
@@ -73,6 +117,69 @@ class ChunkedSocket:
         end = offset + bufsize
         self._offset = end
         return self._buffer[offset:end]
+
+    def fill(self) -> bool:
+        """Read a new chunk if none is held; True when bytes are held.
+
+        Nothing to read yet is False. The broker's close or a failure of the socket is
+        also False, and kept: paho's next ``recv`` gets it, as it would have got it
+        from the socket, and paho handles the lost connection as ever."""
+        if self._offset < len(self._buffer):
+            return True
+        if self._failure is not None:
+            return False
+        try:
+            data: bytes = self.sock.recv(self._chunk)
+        except _NOTHING_YET:
+            return False
+        except OSError as exc:
+            self._failure = exc
+            return False
+        if not data:
+            self._failure = b""
+            return False
+        self._buffer, self._offset = data, 0
+        return True
+
+    def take_publish(self) -> Publish | None:
+        """The PUBLISH packet at the head of the chunk, consumed, when it is one the
+        reader takes itself: whole in the chunk, QoS 0 or 1, a UTF-8 topic, MQTT 3.1.1
+        (no properties). Anything else is None and leaves the chunk as it was, for
+        paho. Call it only between two of paho's packets (paho holds no partial one).
+        """
+        buffer, start = self._buffer, self._offset
+        end_held = len(buffer)
+        if start >= end_held:
+            return None
+        first = buffer[start]
+        qos = (first >> 1) & 3
+        if first >> 4 != _PUBLISH or qos > 1:
+            return None
+        # Remaining length: up to four bytes, seven bits each, least significant first.
+        pos, length, shift = start + 1, 0, 0
+        while True:
+            if pos >= end_held or shift > 21:
+                return None  # not all here, or malformed: paho's to read
+            byte = buffer[pos]
+            pos += 1
+            length |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                break
+            shift += 7
+        end = pos + length
+        if end > end_held or length < 2:
+            return None
+        topic_end = pos + 2 + ((buffer[pos] << 8) | buffer[pos + 1])
+        body = topic_end + 2 if qos else topic_end
+        if body > end:
+            return None
+        try:
+            topic = buffer[pos + 2 : topic_end].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        mid = (buffer[topic_end] << 8) | buffer[topic_end + 1] if qos else 0
+        self._offset = end
+        return Publish(topic, buffer[body:end], qos, bool(first & 1), mid)
 
     def pending(self) -> int:
         """Bytes already read and not yet handed out (a TLS socket's own included)."""
@@ -89,14 +196,15 @@ class _Reader:
 
     It replaces aiomqtt's reader on the socket (same work: paho's ``loop_read`` until
     nothing is held, a failure handed to the client as a lost connection) and adds
-    one thing: after each packet it asks ``busy()`` (the hub's journal is behind);
+    two things. Given a ``receive``, it takes the plain PUBLISH packets itself (see
+    the module). After each packet it asks ``busy()`` (the hub's journal is behind);
     if so it takes its reader off the socket and looks again every ``PAUSE_CHECK``
     seconds. Meanwhile the kernel's buffer fills, TCP tells the broker to wait, and
     the broker queues for the hub, as it would for a hub that was away: nothing is
     lost, and the journal is never outrun (past its bound it would drop events).
     """
 
-    __slots__ = ("_busy", "_client", "_fd", "_loop", "_paho", "_paused", "_sock")
+    __slots__ = ("_busy", "_client", "_fd", "_loop", "_paho", "_paused", "_receive", "_sock")
 
     def __init__(
         self,
@@ -105,6 +213,7 @@ class _Reader:
         busy: Callable[[], bool],
         paused: Callable[[], None],
         loop: asyncio.AbstractEventLoop,
+        receive: PublishReceiver | None = None,
     ) -> None:
         self._client = client
         self._paho = client._client
@@ -113,6 +222,9 @@ class _Reader:
         self._busy = busy
         self._paused = paused
         self._loop = loop
+        # paho decodes MQTT 5's properties; the reader only 3.1.1's plain packets.
+        plain = self._paho._protocol != MQTTProtocolVersion.MQTTv5
+        self._receive = receive if plain else None
 
     def take_over(self) -> None:
         """Put this reader on the socket in place of aiomqtt's (still connected)."""
@@ -121,10 +233,23 @@ class _Reader:
 
     def read(self) -> None:
         """Read every packet the socket holds, or until the hub is busy."""
-        paho, sock, busy = self._paho, self._sock, self._busy
+        paho, sock, busy, receive = self._paho, self._sock, self._busy, self._receive
+        taken = False
         try:
             while True:
-                paho.loop_read()
+                # paho between two packets, and a whole plain PUBLISH held: ours.
+                if (
+                    receive is not None
+                    and not paho._in_packet["command"]
+                    and sock.fill()
+                    and (publish := sock.take_publish()) is not None
+                ):
+                    taken = True
+                    receive(publish.topic, publish.payload, publish.qos, publish.retain)
+                    if publish.qos:
+                        paho._send_puback(publish.mid)
+                else:
+                    paho.loop_read()
                 if busy():
                     self._pause()
                     return
@@ -134,6 +259,9 @@ class _Reader:
             disconnected = self._client._disconnected
             if not disconnected.done():
                 disconnected.set_exception(exc)
+        finally:
+            if taken:  # what paho's keepalive reads: bytes came in
+                paho._last_bytes_received = time.monotonic()
 
     def _pause(self) -> None:
         if self._paho._sock is not self._sock:
@@ -160,10 +288,13 @@ def read_in_chunks(
     chunk: int = CHUNK,
     busy: Callable[[], bool] | None = None,
     paused: Callable[[], None] | None = None,
+    receive: PublishReceiver | None = None,
 ) -> None:
     """Make ``client`` read its socket through a ``ChunkedSocket`` from its next
     connection on, pausing while ``busy()`` (call it on the loop, before ``async with
-    client``); ``paused()`` is told of each pause.
+    client``); ``paused()`` is told of each pause. Given ``receive``, the plain
+    PUBLISH packets go to it (topic, payload, QoS, retain) instead of through paho and
+    aiomqtt; every other message still reaches aiomqtt's queue.
 
     The socket paho opens is wrapped when paho announces it (``on_socket_open``),
     before aiomqtt registers its reader and before the first byte is read; the reader
@@ -186,7 +317,8 @@ def read_in_chunks(
         if announce is not None:
             announce(paho_client, userdata, wrapped)  # aiomqtt: its reader, its tasks
         # From paho's connecting thread, after aiomqtt's own calls: runs after them.
-        loop.call_soon_threadsafe(_Reader(client, wrapped, is_busy, told, loop).take_over)
+        reader = _Reader(client, wrapped, is_busy, told, loop, receive)
+        loop.call_soon_threadsafe(reader.take_over)
 
     paho.on_socket_open = on_socket_open
 
