@@ -35,6 +35,7 @@ from hub.journal import (
     JournalQuarantined,
     canonical_payload,
     chain_hash,
+    iter_payloads,
     journal_tail_main,
     journal_verify_main,
     open_or_quarantine,
@@ -174,6 +175,17 @@ async def test_readers_see_rows_while_the_journal_is_open(tmp_path: Path) -> Non
         assert [e.seq for e in read_entries(path, 12, 14)] == [12, 13, 14]
         assert [e.seq for e in read_entries(path, 25, limit=2)] == [25, 26]
         assert verify_journal(path).ok
+
+
+async def test_payloads_are_read_for_the_types_asked_only(journal_100: Path) -> None:
+    every = list(iter_payloads(journal_100))
+    assert [seq for seq, _, _ in every] == list(range(1, 101))
+    some = list(iter_payloads(journal_100, 5, 40, types={"LinkLost", "CameraAvailability"}))
+    assert [seq for seq, _, _ in some] == list(range(5, 41))
+    for (seq, type_, payload), (_, _, text) in zip(some, every[4:40], strict=True):
+        wanted = type_ in {"LinkLost", "CameraAvailability"}
+        assert payload == (text if wanted else ""), seq
+    assert {t for _, t, p in some if p} == {"LinkLost", "CameraAvailability"}
 
 
 async def test_empty_journal_is_intact(tmp_path: Path) -> None:

@@ -140,7 +140,7 @@ def zone_signals(
 
 
 def _journal_events(path: Path) -> Iterator[Event]:
-    for _seq, type_, payload in iter_payloads(path):
+    for _seq, type_, payload in iter_payloads(path, types=_TYPES):
         if type_ not in _TYPES:
             continue
         try:

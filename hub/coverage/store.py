@@ -232,7 +232,7 @@ class CoverageWriter:
         pending: list[Row] = []
         seq = self.cursor
         try:
-            entries = iter_payloads(journal, self.cursor + 1)
+            entries = iter_payloads(journal, self.cursor + 1, types=EVENT_TYPES)
             first = next(entries, None)
             if first is None and self.cursor > 0 and self._journal_behind(journal):
                 log.warning(
@@ -242,7 +242,7 @@ class CoverageWriter:
                     journal,
                     self.cursor,
                 )
-                entries = iter_payloads(journal, 1)
+                entries = iter_payloads(journal, 1, types=EVENT_TYPES)
                 first = next(entries, None)
             if first is None:
                 return CatchUp(0, 0, 0, self.cursor)
