@@ -87,7 +87,7 @@ class ChunkedSocket:
         chunk: bytes asked of the kernel at a time.
     """
 
-    __slots__ = ("_buffer", "_chunk", "_failure", "_offset", "sock")
+    __slots__ = ("_buffer", "_chunk", "_failure", "_inner_pending", "_offset", "sock")
 
     def __init__(self, sock: Any, chunk: int = CHUNK) -> None:
         self.sock = sock
@@ -96,6 +96,8 @@ class ChunkedSocket:
         self._offset = 0
         # What ``fill`` met (the broker's close, a reset), kept for paho's next recv.
         self._failure: BaseException | bytes | None = None
+        # A TLS socket's own buffer (asked after every packet: looked up once).
+        self._inner_pending: Callable[[], int] | None = getattr(sock, "pending", None)
 
     def recv(self, bufsize: int) -> bytes:
         """Up to ``bufsize`` bytes: from the chunk held, or else from a new chunk. An
@@ -184,7 +186,7 @@ class ChunkedSocket:
     def pending(self) -> int:
         """Bytes already read and not yet handed out (a TLS socket's own included)."""
         held = len(self._buffer) - self._offset
-        inner = getattr(self.sock, "pending", None)
+        inner = self._inner_pending
         return max(held, 0) + (inner() if inner is not None else 0)
 
     def __getattr__(self, name: str) -> Any:
