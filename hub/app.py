@@ -39,7 +39,7 @@ from hub.coverage import (
 )
 from hub.coverage.handover import HandoverDesk
 from hub.coverage.register_store import REGISTER_FILE, RegisterStore
-from hub.coverage.report_source import ReportSource
+from hub.coverage.report_child import ChildReports
 from hub.devices import Device, DeviceContext, DeviceType, ZoneMap
 from hub.escalation.clock import Clock
 from hub.escalation.config import contacts_of, escalation_of
@@ -273,6 +273,9 @@ class Hub:
     async def _start_http(self, engine: EscalationEngine) -> None:
         """Serve the referent API and page. Entered after the engine, so it stops first.
 
+        Coverage reports are made by child processes that load the hub's shop file
+        (``hub.coverage.report_child``), never in this process.
+
         A port that cannot be bound is one error line: webhooks still reach the
         referents, and the rest of the hub runs.
         """
@@ -286,7 +289,7 @@ class Hub:
                         HttpSettings.from_config(http),
                         readiness=self.readiness,
                         state=self.state,
-                        coverage_report=ReportSource.of(self.config),
+                        coverage_report=ChildReports(self.config.path),
                         coverage=(
                             CoverageLog(self.coverage.layout.path)
                             if self.coverage is not None

@@ -20,7 +20,8 @@ The layers:
   the coverage report route needs; escalation never imports http; coverage reads the
   escalation's records, the preserved scenes, and escalation never imports coverage).
   No feature imports ``plugins``, nor reaches up to the plugin manager (``hub.plugins``).
-* the **composition root** (``hub.app``, ``hub.cli``, ``hub.__main__``) imports core
+* the **composition root** (``hub.app``, ``hub.cli``, ``hub.__main__``, and
+  ``hub.report_child``, the coverage report's child process) imports core
   and features, never ``plugins``. Nothing imports the composition root.
 * **plugins** import the public SDK (``hub.sdk``, ``PLUGIN_SURFACE``), their own
   package, and, for the plugin that wires a feature (``FEATURE_PLUGINS``), that
@@ -39,7 +40,7 @@ ROOT: Final = Path(__file__).resolve().parents[1]
 PACKAGES: Final = ("hub", "plugins")
 
 FEATURES: Final = ("hub.escalation", "hub.http", "hub.homeassistant", "hub.coverage")
-COMPOSITION_ROOT: Final = ("hub.app", "hub.cli", "hub.__main__")
+COMPOSITION_ROOT: Final = ("hub.app", "hub.cli", "hub.__main__", "hub.report_child")
 #: What ``hub.http`` may import of the features it serves: the contracts,
 #: and what the coverage report route needs (the report's source, formats and errors).
 HTTP_MAY_IMPORT: Final = (
@@ -50,6 +51,7 @@ HTTP_MAY_IMPORT: Final = (
     "hub.coverage.render_json",
     "hub.coverage.render_pdf",
     "hub.coverage.report_source",
+    "hub.coverage.report_runs",
     "hub.coverage.handover",
 )
 #: The features ``hub.http`` serves, whose modules it imports only from HTTP_MAY_IMPORT.

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from hub.coverage.handover import HandoverService
 from hub.coverage.model import CoverageReader
-from hub.coverage.report_source import ReportSource
+from hub.coverage.report_runs import ReportMaker
 from hub.escalation.model import EscalationService
 from hub.http.auth import Authenticator, FailureLimiter
 from hub.http.coverage_api import CoverageReportApi
@@ -59,7 +59,7 @@ def create_app(
     readiness: Callable[[], Readiness] | None = None,
     state: StateView | None = None,
     coverage: CoverageReader | None = None,
-    coverage_report: ReportSource | None = None,
+    coverage_report: ReportMaker | None = None,
     handovers: HandoverService | None = None,
 ) -> web.Application:
     """Build the application for one escalation service.
@@ -73,8 +73,8 @@ def create_app(
             one, for an app without a hub).
         coverage: the coverage log, for ``GET /api/v1/escalations/{id}/coverage``
             (None: the hub keeps none, and the route says so).
-        coverage_report: the shop's coverage log and journal, for ``GET
-            /api/v1/reports/coverage`` (None: that route answers 503).
+        coverage_report: what makes the reports of ``GET /api/v1/reports/coverage``
+            (``ChildReports`` for the running hub; None: that route answers 503).
         handovers: records hand-overs of recordings with the hub's journal and camera
             plugins, for ``POST /api/v1/register/handovers`` (None: that route answers
             503).

@@ -6,45 +6,48 @@ included, or instants), ``format`` one of ``json`` (the default), ``html``, ``cs
 ``pdf``. The same order of checks and error bodies as the other routes: authenticate,
 scope, query. Installers only: the report shows every zone's weak hours and hold-ups.
 
-Building a report reads the journal and the log and may take seconds for a month, so
-it runs in a thread, one at a time: a client asking for many cannot take the loop, or
-every core, from the hold-up path.
+A month's report can take tens of seconds and a gigabyte, so the route only awaits a
+``ReportMaker``: the running hub's makes each report in a child process that loses
+every competition with the hub (``hub.coverage.report_child``). Reports are still made
+one at a time, so a client asking for many cannot take every core, nor the memory, from
+the hold-up path; and a report whose client has gone away is stopped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Coroutine
 from typing import Final
 
 from aiohttp import hdrs, web
 
 from hub.coverage.formats import FORMATS, Format
-from hub.coverage.period import PeriodError
-from hub.coverage.render_pdf import PdfUnavailable
-from hub.coverage.report_source import CoverageLogUnavailable, ReportSource
+from hub.coverage.report_runs import ReportFailed, ReportMaker
 from hub.http.auth import INSTALLER, Authenticator, require_scope
 from hub.http.errors import ApiError
 from hub.http.referent_api import PREFIX, _check_query
-from hub.journal import JournalError
 
 __all__ = ["COVERAGE_REPORT_PATH", "CoverageReportApi"]
 
 COVERAGE_REPORT_PATH: Final = f"{PREFIX}/reports/coverage"
 _QUERY: Final = frozenset({"from", "to", "format"})
 _TEXT: Final = frozenset({"html", "csv", "json"})
+#: Seconds between two looks at the client's connection while its report is made.
+CLIENT_CHECK: Final = 0.5
 
 
 class CoverageReportApi:
     """The report route, bound to one shop's log and journal.
 
     Args:
-        source: what reports are made from; None for an app without a hub (every
-            request past the checks is then a 503).
+        reports: what makes the reports (``ChildReports`` for the running hub); None
+            for an app without a hub (every request past the checks is then a 503).
         authenticator: turns bearer tokens into contacts.
     """
 
-    def __init__(self, source: ReportSource | None, authenticator: Authenticator) -> None:
-        self._source = source
+    def __init__(self, reports: ReportMaker | None, authenticator: Authenticator) -> None:
+        self._reports = reports
         self._auth = authenticator
         self._one_at_a_time = asyncio.Lock()
 
@@ -61,18 +64,17 @@ class CoverageReportApi:
         _check_query(request, _QUERY)
         start, end = (self._required(request, name) for name in ("from", "to"))
         fmt = self._format(request)
-        source = self._source
-        if source is None:
+        reports = self._reports
+        if reports is None:
             raise ApiError("unavailable", "this hub keeps no coverage log")
         async with self._one_at_a_time:
             try:
-                data, media_type = await asyncio.to_thread(
-                    source.make, start, end, fmt, names=("from", "to")
+                data, media_type = await _while_connected(
+                    request, reports.make(start, end, fmt, ("from", "to"))
                 )
-            except PeriodError as exc:
-                raise ApiError("invalid_query", str(exc)) from None
-            except (CoverageLogUnavailable, PdfUnavailable, JournalError) as exc:
-                raise ApiError("unavailable", _without_paths(exc)) from None
+            except ReportFailed as exc:
+                kind = "invalid_query" if exc.invalid else "unavailable"
+                raise ApiError(kind, exc.reason) from None
         response = web.Response(
             body=data,
             content_type=media_type,
@@ -106,13 +108,30 @@ class CoverageReportApi:
         )
 
 
-def _without_paths(exc: Exception) -> str:
-    """The reason for a client: what is missing, not where the hub keeps its files."""
-    if isinstance(exc, CoverageLogUnavailable):
-        return "the coverage log cannot be read yet: has the hub recorded any?"
-    if isinstance(exc, PdfUnavailable):
-        return "PDF cannot be made on this hub (WeasyPrint or Pango missing); ask for html"
-    return "the journal cannot be read"
+async def _while_connected(
+    request: web.Request, making: Coroutine[object, object, tuple[bytes, str]]
+) -> tuple[bytes, str]:
+    """The report ``making`` gives, unless the client goes away first: then it is
+    stopped (its process killed), and the answer is a 503 nobody reads.
+
+    aiohttp leaves a handler running when its client goes (handler cancellation is
+    off: it would cut other routes' journal writes short), so this route looks at its
+    connection itself.
+    """
+    task = asyncio.ensure_future(making)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=CLIENT_CHECK)
+            if done:
+                return task.result()
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                raise ApiError("unavailable", "the client went away")
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def _safe(text: str) -> str:

@@ -662,7 +662,10 @@ def _paths() -> dict[str, Any]:
                     "with every gap and its causes, and each zone's risk exposure. The part "
                     "of the period outside the coverage log is `not recorded`, never "
                     "covered nor a gap. Installers only. A 503 when the hub has no coverage "
-                    "log yet, cannot read its journal, or cannot make a PDF."
+                    "log yet, cannot read its journal or its shop file, or cannot make a "
+                    "PDF; and when the report was not made: the hub makes it in a process "
+                    "of its own, stopped past a deadline and first to go when memory runs "
+                    "short."
                 ),
                 "security": _INSTALLER_ONLY,
                 "parameters": [
@@ -706,7 +709,10 @@ def _paths() -> dict[str, Any]:
                     },
                     **viewer_errors,
                     "503": _error_response(
-                        503, "No coverage log yet, the journal unreadable, or no PDF here."
+                        503,
+                        "No coverage log yet, the journal or shop file unreadable, no PDF "
+                        "here, or the report not made (past its deadline, or its process "
+                        "killed).",
                     ),
                 },
             }

@@ -307,3 +307,24 @@ def test_a_token_file_other_accounts_may_read_is_refused(tmp_path: Path) -> None
     assert token not in str(refused.value)
     path.chmod(0o600)
     assert read_token(path) == token
+
+
+async def test_the_running_hub_makes_reports_in_a_child_from_its_shop_file(
+    running: RunningShop,
+) -> None:
+    """The report comes from the shop file on disk, read by a child process: with the
+    file gone, the hub (whose configuration is in memory) cannot make one."""
+    url = f"{running.url}/api/v1/reports/coverage?from=2026-03-10&to=2026-03-10"
+    headers = {"Authorization": f"Bearer {running.tokens['installer']}"}
+    async with running.session.get(url, headers=headers) as response:
+        assert response.status == 200, await response.text()
+        report = await response.json()
+    assert report["site"]["name"] == "Bijouterie Marchal"
+    assert report["period"]["start"] == "2026-03-10T00:00:00+01:00"
+    (running.directory / "shop.yaml").rename(running.directory / "elsewhere.yaml")
+    async with running.session.get(url, headers=headers) as response:
+        assert response.status == 503
+        assert await response.json() == {
+            "error": "unavailable",
+            "reason": "the shop file cannot be read",
+        }

@@ -27,6 +27,7 @@ from hub.coverage.handover import HandoverDesk
 from hub.coverage.memory import IntervalList
 from hub.coverage.model import CoverageReader, Interval
 from hub.coverage.register_store import REGISTER_FILE, RegisterStore
+from hub.coverage.report_runs import ReportMaker, ThreadReports
 from hub.coverage.report_source import CoverageLogUnavailable, ReportSource
 from hub.escalation.clock import Clock
 from hub.escalation.config import EscalationSettings, HighStockSettings, Tier
@@ -358,6 +359,13 @@ async def coverage_report(tmp_path: Path, coverage_log: CoverageLog) -> ReportSo
 
 
 @pytest.fixture
+def report_maker(coverage_report: ReportSource) -> ReportMaker:
+    """What makes the route's reports: a thread over ``coverage_report`` (a test of the
+    running hub's child process overrides this fixture)."""
+    return ThreadReports(coverage_report)
+
+
+@pytest.fixture
 def coverage() -> CoverageReader | None:
     """The coverage log the app reads: none, unless a test overrides this fixture."""
     return None
@@ -422,7 +430,7 @@ def app(
     checker: OpenApiChecker,
     readiness: list[Readiness],
     coverage: CoverageReader | None,
-    coverage_report: ReportSource,
+    report_maker: ReportMaker,
     handovers: Handovers,
 ) -> web.Application:
     application = create_app(
@@ -432,7 +440,7 @@ def app(
         readiness=lambda: readiness[-1],
         state=shop.state,
         coverage=coverage,
-        coverage_report=coverage_report,
+        coverage_report=report_maker,
         handovers=handovers.desk,
     )
     checker.attach(application)

@@ -27,6 +27,7 @@ from schemathesis import checks
 from hub.bus import EventBus
 from hub.coverage.handover import HandoverDesk
 from hub.coverage.register_store import REGISTER_FILE, RegisterStore
+from hub.coverage.report_runs import ThreadReports
 from hub.coverage.report_source import ReportSource
 from hub.escalation.engine import as_service
 from hub.events import AlarmKind, AlarmSignal, RecordingsHandedOver
@@ -84,7 +85,7 @@ def live_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveHub]:
             report_config.journal.path.parent.mkdir()
             async with Journal(report_config.journal.path):
                 pass
-            coverage = ReportSource(report_config, CoverageLog().open)
+            coverage = ThreadReports(ReportSource(report_config, CoverageLog().open))
             # Hand-overs into a real register and journal of their own.
             (tmp_path / "handovers").mkdir()
             async with Journal(tmp_path / "handovers" / "journal.db") as journal:
