@@ -110,23 +110,15 @@ def _make(request: ReportRequest) -> bytes:
     Raises:
         ReportFailed: the shop file cannot be loaded, or ``ReportSource.make`` failed.
     """
-    from hub.coverage.period import PeriodError
-    from hub.coverage.render_pdf import PdfUnavailable
-    from hub.coverage.report_runs import ReportFailed, failure_of
-    from hub.coverage.report_source import CoverageLogUnavailable, ReportSource
-    from hub.journal import JournalError
+    from hub.coverage.report_runs import ReportFailed, make_report
+    from hub.coverage.report_source import ReportSource
 
     config = _load(request.config)
     if config is None:
         raise ReportFailed("config")
-    try:
-        data, _media_type = ReportSource.of(config).make(
-            request.start, request.end, request.fmt, names=request.names
-        )
-    except (PeriodError, CoverageLogUnavailable, PdfUnavailable, JournalError) as exc:
-        failure = failure_of(exc)
-        assert failure is not None
-        raise failure from None
+    data, _media_type = make_report(
+        ReportSource.of(config), request.start, request.end, request.fmt, request.names
+    )
     return data
 
 

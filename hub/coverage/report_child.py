@@ -46,6 +46,7 @@ __all__ = [
     "DEADLINE",
     "ENTRY",
     "FAILED_EXIT",
+    "MAX_REPORT",
     "ChildReports",
     "ReportRequest",
     "failure_line",
@@ -61,6 +62,14 @@ ENTRY: Final = "hub.report_child"
 DEADLINE: Final = 300.0
 #: The child's exit status when it wrote a failure line.
 FAILED_EXIT: Final = 3
+#: Bytes of report the hub takes from a child at most: far above a month's largest
+#: (CSV of a very busy month, 65 MB in docs/benchmarks.md), a bound on what a report
+#: can make the hub hold.
+MAX_REPORT: Final = 256 * 1024 * 1024
+#: Bytes of the child's standard error the hub keeps: the end, where the failure line is.
+ERROR_TAIL: Final = 64 * 1024
+#: Bytes read from a pipe at a time.
+_READ: Final = 65536
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,12 +176,21 @@ class ChildReports:
         deadline: seconds a report may take before its process is killed.
         entry: the module the child runs. Tests give one of theirs that runs this one's
             ``main`` with a hook; the API cannot choose it.
+        max_report: bytes of report taken at most; a larger one is not made.
     """
 
-    def __init__(self, config: Path, *, deadline: float = DEADLINE, entry: str = ENTRY) -> None:
+    def __init__(
+        self,
+        config: Path,
+        *,
+        deadline: float = DEADLINE,
+        entry: str = ENTRY,
+        max_report: int = MAX_REPORT,
+    ) -> None:
         self._config = config.absolute()
         self._deadline = deadline
         self._entry = entry
+        self._max_report = max_report
 
     async def make(
         self, start: str, end: str, fmt: Format, names: tuple[str, str]
@@ -180,8 +198,8 @@ class ChildReports:
         """The report, made by a child; its media type.
 
         Raises:
-            ReportFailed: the child said why it made none, or it crashed, was killed or
-                took longer than the deadline.
+            ReportFailed: the child said why it made none, or it crashed, was killed,
+                took longer than the deadline or made a report over ``max_report``.
         """
         request = ReportRequest(self._config, start, end, fmt, names, os.getpid())
         process = await asyncio.create_subprocess_exec(
@@ -194,7 +212,12 @@ class ChildReports:
         )
         try:
             async with asyncio.timeout(self._deadline):
-                out, err = await process.communicate(request.encode())
+                out, err = await _exchange(process, request.encode(), self._max_report)
+        except _TooLarge:
+            log.warning("coverage report over %d bytes: its process was stopped", self._max_report)
+            raise ReportFailed(
+                "failed", "the report is too large to be sent; ask for a shorter period"
+            ) from None
         except TimeoutError:
             log.warning(
                 "coverage report not made within %g s: its process was stopped", self._deadline
@@ -216,6 +239,44 @@ class ChildReports:
         if failure.kind == "failed":
             log.warning("coverage report not made: an unexpected error in its process")
         raise failure
+
+
+class _TooLarge(Exception):
+    """The child's report went past its bound."""
+
+
+async def _exchange(
+    process: asyncio.subprocess.Process, request: bytes, max_report: int
+) -> tuple[bytes, bytes]:
+    """Hand ``request`` to the child, then read its report (at most ``max_report``
+    bytes, else ``_TooLarge``) and the end of its standard error (``ERROR_TAIL``) until
+    it exits: whatever the child writes, the hub holds a bounded amount of it.
+    """
+    stdin, stdout, stderr = process.stdin, process.stdout, process.stderr
+    if stdin is None or stdout is None or stderr is None:
+        raise RuntimeError("the report's process has no pipes")
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # it died at once
+        stdin.write(request)
+        await stdin.drain()
+    stdin.close()
+
+    async def report() -> bytes:
+        out = bytearray()
+        while chunk := await stdout.read(_READ):
+            out += chunk
+            if len(out) > max_report:
+                raise _TooLarge
+        return bytes(out)
+
+    async def error_tail() -> bytes:
+        tail = b""
+        while chunk := await stderr.read(_READ):
+            tail = (tail + chunk)[-ERROR_TAIL:]
+        return tail
+
+    out, err = await asyncio.gather(report(), error_tail())
+    await process.wait()
+    return out, err
 
 
 async def _stop(process: asyncio.subprocess.Process) -> None:

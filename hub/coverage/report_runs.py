@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Final, Literal, Protocol
+from typing import Final, Literal, Protocol, get_args
 
 from hub.coverage.formats import Format
 from hub.coverage.period import PeriodError
@@ -31,20 +31,13 @@ __all__ = [
     "ReportFailed",
     "ReportMaker",
     "ThreadReports",
-    "failure_of",
+    "make_report",
 ]
 
 #: What went wrong: the period typed (the client's to fix), the coverage log, the PDF
 #: library, the journal, the shop file, or anything else (the hub's log says more).
 FailureKind = Literal["period", "log", "pdf", "journal", "config", "failed"]
-FAILURE_KINDS: Final[tuple[FailureKind, ...]] = (
-    "period",
-    "log",
-    "pdf",
-    "journal",
-    "config",
-    "failed",
-)
+FAILURE_KINDS: Final[tuple[FailureKind, ...]] = get_args(FailureKind)
 
 #: The reason a client is given for each kind but ``period`` (whose message says which
 #: bound is wrong, and holds no path).
@@ -77,21 +70,28 @@ class ReportFailed(Exception):
         return self.kind == "period"
 
 
-def failure_of(exc: Exception) -> ReportFailed | None:
-    """The failure a report's own error stands for; None for any other exception.
+def make_report(
+    source: ReportSource, start: str, end: str, fmt: Format, names: tuple[str, str]
+) -> tuple[bytes, str]:
+    """``source.make``, its own errors told as ``ReportFailed``: both ways of making a
+    report (a thread here, the child process) go through this one.
 
-    ``ReportSource.make`` raises these four; their messages name the hub's files, so
+    ``ReportSource.make`` raises four errors; their messages name the hub's files, so
     only the period's is kept.
+
+    Raises:
+        ReportFailed: the report was not made.
     """
-    if isinstance(exc, PeriodError):
-        return ReportFailed("period", str(exc))
-    if isinstance(exc, CoverageLogUnavailable):
-        return ReportFailed("log")
-    if isinstance(exc, PdfUnavailable):
-        return ReportFailed("pdf")
-    if isinstance(exc, JournalError):
-        return ReportFailed("journal")
-    return None
+    try:
+        return source.make(start, end, fmt, names=names)
+    except PeriodError as exc:
+        raise ReportFailed("period", str(exc)) from None
+    except CoverageLogUnavailable:
+        raise ReportFailed("log") from None
+    except PdfUnavailable:
+        raise ReportFailed("pdf") from None
+    except JournalError:
+        raise ReportFailed("journal") from None
 
 
 class ReportMaker(Protocol):
@@ -127,10 +127,5 @@ class ThreadReports:
     async def make(
         self, start: str, end: str, fmt: Format, names: tuple[str, str]
     ) -> tuple[bytes, str]:
-        """``ReportSource.make`` in a thread; its errors as ``ReportFailed``."""
-        try:
-            return await asyncio.to_thread(self._source.make, start, end, fmt, names=names)
-        except (PeriodError, CoverageLogUnavailable, PdfUnavailable, JournalError) as exc:
-            failure = failure_of(exc)
-            assert failure is not None
-            raise failure from None
+        """``make_report`` in a thread."""
+        return await asyncio.to_thread(make_report, self._source, start, end, fmt, names)

@@ -8,7 +8,8 @@ The hook is named by ``REPORT_CHILD_HOOK`` in the environment the test gives the
 * ``hold``: sleep for an hour (a report that takes longer than any deadline);
 * ``die``: the process kills itself (SIGKILL), as the out-of-memory killer would;
 * ``print``: a library that prints to standard output, which must not reach the
-  report.
+  report;
+* ``chatter``: a library that writes megabytes to standard error before the report.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ def _hook() -> None:
         time.sleep(3600)
     elif what == "die":
         os.kill(os.getpid(), signal.SIGKILL)
+    elif what == "chatter":
+        for _ in range(64):
+            sys.stderr.write("a library's warning, again and again\n" * 1000)
+        sys.stderr.flush()
     elif what == "print":
         print("a library's chatter")
         sys.stdout.flush()

@@ -179,6 +179,22 @@ async def test_what_a_library_prints_never_reaches_the_report(
     assert reply.body["period"]["seconds"] == 24 * 3600
 
 
+@pytest.mark.parametrize("child_settings", [{"entry": HOOKS}])
+async def test_a_child_chattering_on_its_errors_is_still_understood(
+    client: Client, shop_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2.4 MB on standard error: the hub keeps its end only, which is enough for the
+    report and for the failure line written last."""
+    monkeypatch.setenv(HOOK, "chatter")
+    reply = await client.get(f"{R}?{DAY}", who="installer")
+    assert reply.status == 200, reply.text
+    assert reply.body["period"]["seconds"] == 24 * 3600
+    shop_file.write_text("site: [unclosed\n", encoding="utf-8")
+    reply = await client.get(f"{R}?{DAY}", who="installer")
+    assert reply.status == 503
+    assert reply.body == {"error": "unavailable", "reason": REASONS["config"]}
+
+
 # -- what a failure is answered -------------------------------------------------------------
 
 
@@ -222,6 +238,21 @@ async def test_a_killed_child_is_a_503_and_one_warning(
     ]
     token = client.people.tokens["installer"]
     assert all(token not in line for line in caplog.messages)
+
+
+@pytest.mark.parametrize("child_settings", [{"max_report": 1000}])
+async def test_a_report_over_its_bound_is_a_503_and_its_child_stopped(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger=CHILD_LOG):
+        reply = await client.get(f"{R}?{DAY}", who="installer")
+    assert reply.status == 503
+    assert reply.body == {
+        "error": "unavailable",
+        "reason": "the report is too large to be sent; ask for a shorter period",
+    }
+    assert "coverage report over 1000 bytes" in caplog.text
+    assert _children("hub.report_child") == []
 
 
 # -- the child loses every competition, and never outlives its request ----------------------
