@@ -74,6 +74,25 @@ def day() -> list[Event]:
     ]
 
 
+def shop_file_text(journal: Path) -> str:
+    """The shop's file as an installer writes it, its journal at ``journal``: the
+    cameras' type comes from the cameras plugin."""
+    return f"""\
+site: {{name: Bijouterie, address: "12 rue Nationale, 37000 Tours", departement: "37",
+        timezone: Europe/Paris}}
+zones:
+  - {{id: counter, name: Comptoir, risk: high}}
+  - {{id: window, name: Vitrine rue, risk: medium}}
+  - {{id: office, name: Bureau, risk: low}}
+cameras:
+  - {{id: cam-counter, type: mqtt-camera, zones: [counter], placement: indoor,
+     settings: {{availability: {{topic: cams/counter/status}}}}}}
+  - {{id: cam-window, type: mqtt-camera, zones: [window], placement: outdoor,
+     settings: {{availability: {{topic: cams/window/status}}}}}}
+journal: {{path: {journal}}}
+"""
+
+
 @pytest.fixture
 async def shop(tmp_path: Path) -> ReportSource:
     config = shop_config(tmp_path)
@@ -130,23 +149,7 @@ def test_every_figure_of_the_day_from_the_real_log(shop: ReportSource) -> None:
 def test_the_command_reads_the_same_log(shop: ReportSource, tmp_path: Path) -> None:
     config = shop.config
     config_file = tmp_path / "shop.yaml"
-    config_file.write_text(
-        f"""\
-site: {{name: Bijouterie, address: "12 rue Nationale, 37000 Tours", departement: "37",
-        timezone: Europe/Paris}}
-zones:
-  - {{id: counter, name: Comptoir, risk: high}}
-  - {{id: window, name: Vitrine rue, risk: medium}}
-  - {{id: office, name: Bureau, risk: low}}
-cameras:
-  - {{id: cam-counter, type: mqtt-camera, zones: [counter], placement: indoor,
-     settings: {{availability: {{topic: cams/counter/status}}}}}}
-  - {{id: cam-window, type: mqtt-camera, zones: [window], placement: outdoor,
-     settings: {{availability: {{topic: cams/window/status}}}}}}
-journal: {{path: {config.journal.path}}}
-""",
-        encoding="utf-8",
-    )
+    config_file.write_text(shop_file_text(config.journal.path), encoding="utf-8")
     out, err = io.StringIO(), io.StringIO()
     code = main(
         [

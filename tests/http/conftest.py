@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -305,6 +305,12 @@ def readiness() -> list[Readiness]:
 
 
 # -- the coverage report's log and journal ---------------------------------------------
+#: The coverage report's formats besides JSON: media type, and how the body starts.
+REPORT_FORMATS: Final = [
+    ("html", "text/html", b"<!DOCTYPE html>"),
+    ("csv", "text/csv", b"subject_type,subject,kind"),
+    ("pdf", "application/pdf", b"%PDF-"),
+]
 #: The day the coverage log holds: the counter filmed 08:00-18:00 UTC, but 12:00-12:30.
 COVERAGE_DAY = datetime(2024, 3, 12, tzinfo=UTC)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.http.conftest import Client, CoverageLog
+from tests.http.conftest import REPORT_FORMATS, Client, CoverageLog
 
 R = "/api/v1/reports/coverage"
 DAY = "from=2024-03-12&to=2024-03-12"
@@ -27,14 +27,7 @@ async def test_the_json_report_holds_the_figures(client: Client) -> None:
     assert report["cameras"]["list"][0]["filming_seconds"] == 9.5 * 3600
 
 
-@pytest.mark.parametrize(
-    ("fmt", "media_type", "start"),
-    [
-        ("html", "text/html", b"<!DOCTYPE html>"),
-        ("csv", "text/csv", b"subject_type,subject,kind"),
-        ("pdf", "application/pdf", b"%PDF-"),
-    ],
-)
+@pytest.mark.parametrize(("fmt", "media_type", "start"), REPORT_FORMATS)
 async def test_each_format_with_its_media_type(
     client: Client, fmt: str, media_type: str, start: bytes
 ) -> None:

@@ -32,8 +32,8 @@ from hub.coverage.store import rebuild
 from hub.plugins import PluginManager
 from hub.report_child import OOM_SCORE_ADJ, PRIORITY_DROP
 from tests.coverage.scripted import write_journal
-from tests.coverage.test_report_from_journal import day
-from tests.http.conftest import Client
+from tests.coverage.test_report_from_journal import day, shop_file_text
+from tests.http.conftest import REPORT_FORMATS, Client
 from tests.http.report_child_hooks import HOOK
 
 R = "/api/v1/reports/coverage"
@@ -45,23 +45,7 @@ CHILD_LOG = "hub.coverage.report_child"
 def _shop_file(directory: Path) -> Path:
     """The scripted shop's file: the cameras' type comes from the cameras plugin."""
     path = directory / "shop.yaml"
-    path.write_text(
-        f"""\
-site: {{name: Bijouterie, address: "12 rue Nationale, 37000 Tours", departement: "37",
-        timezone: Europe/Paris}}
-zones:
-  - {{id: counter, name: Comptoir, risk: high}}
-  - {{id: window, name: Vitrine rue, risk: medium}}
-  - {{id: office, name: Bureau, risk: low}}
-cameras:
-  - {{id: cam-counter, type: mqtt-camera, zones: [counter], placement: indoor,
-     settings: {{availability: {{topic: cams/counter/status}}}}}}
-  - {{id: cam-window, type: mqtt-camera, zones: [window], placement: outdoor,
-     settings: {{availability: {{topic: cams/window/status}}}}}}
-journal: {{path: {directory / "journal.db"}}}
-""",
-        encoding="utf-8",
-    )
+    path.write_text(shop_file_text(directory / "journal.db"), encoding="utf-8")
     return path
 
 
@@ -151,14 +135,7 @@ async def test_the_childs_json_report_is_the_hubs_own(client: Client, shop_file:
     assert counter["covered_seconds"] == 14.5 * 3600  # the day's figure, not an empty log
 
 
-@pytest.mark.parametrize(
-    ("fmt", "media_type", "start"),
-    [
-        ("html", "text/html", b"<!DOCTYPE html>"),
-        ("csv", "text/csv", b"subject_type,subject,kind"),
-        ("pdf", "application/pdf", b"%PDF-"),
-    ],
-)
+@pytest.mark.parametrize(("fmt", "media_type", "start"), REPORT_FORMATS)
 async def test_each_format_from_the_child(
     client: Client, fmt: str, media_type: str, start: bytes
 ) -> None:
